@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class PapersConfig(AppConfig):
+    default = True
+    name = "papers"
+    verbose_name = "Papers"
+
+
+class EditorsAdminConfig(admin_apps.AdminConfig):
+    """The Django admin, opened only to the Editors group (see papers.admin.EditorsAdminSite)."""
+
+    default = False
+    default_site = "papers.admin.EditorsAdminSite"

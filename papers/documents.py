@@ -1,0 +1,252 @@
+"""The interchange format of a paper: read from plain text, Markdown or JSON, written back out.
+
+A *document* is a plain dict, the same in every direction:
+
+    title, slug, standfirst (Markdown), authors (the byline), tags (slugs),
+    taxonomy ([{slug, name, description}] for every tag used),
+    sections ([{heading, anchor, body}]),
+    claims ([{id, section (anchor or heading), quote, prefix, suffix, kind, tags, note,
+              sources: [{title, url, publisher, date, quote}]}])
+
+Exports of a published version add `version` ({number, published_at, note, is_correction}).
+Readers here only parse; `importing.save_document` validates against the database and writes.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+from django.utils.text import slugify
+from markdown_it import MarkdownIt
+
+from papers.rendering import escape_markdown
+
+DOCUMENT_KEYS = ("title", "slug", "standfirst", "authors", "tags", "taxonomy", "claims")
+_blocks = MarkdownIt("commonmark", {"html": False})
+_ANCHOR_SUFFIX = re.compile(r"\s*\{#([A-Za-z0-9_-]+)\}\s*$")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_TERMINAL_PUNCTUATION = tuple(".!?:;,…")
+
+
+class DocumentError(ValueError):
+    """The file cannot be read as a paper; the message says why, in one line."""
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def read_file(path):
+    """Read a paper from a .txt, .md or .json file (detected by extension, else by content)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DocumentError(f"No such file: {path}") from None
+    except IsADirectoryError:
+        raise DocumentError(f"{path} is a directory, not a file.") from None
+    except OSError as error:
+        raise DocumentError(f"Cannot read {path}: {error.strerror}.") from None
+    text = decode(data, name=path.name)
+    suffix = path.suffix.lower()
+    if suffix == ".json" or (suffix not in {".md", ".markdown", ".txt"} and text.startswith("{")):
+        return from_json(text)
+    if suffix in {".md", ".markdown"} or (suffix != ".txt" and _looks_like_markdown(text)):
+        return from_markdown(text)
+    return from_text(text)
+
+
+def decode(data, *, name="input"):
+    """UTF-8 (with or without BOM) to text with LF line ends; refuses binary and other encodings."""
+    if b"\x00" in data:
+        raise DocumentError(f"{name} is binary data, not a text file.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DocumentError(
+            f"{name} is not UTF-8 text (undecodable byte at position {error.start})."
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    if not text.strip():
+        raise DocumentError(f"{name} is empty.")
+    return text
+
+
+def _looks_like_markdown(text):
+    return text.startswith("---\n") or any(
+        token.type == "heading_open" for token in _blocks.parse(text)
+    )
+
+
+def from_text(text):
+    """Plain text in the demo paper's shape: title line, lede paragraph, short unpunctuated
+    lines as section headings. Paragraphs are blank-line separated, or one a line if the file
+    has no blank lines at all."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    if any(not line.strip() for line in lines[: _last_nonblank(lines)]):
+        blocks = [b.strip("\n").split("\n") for b in "\n".join(lines).split("\n\n") if b.strip()]
+    else:
+        blocks = [[line] for line in lines if line.strip()]
+    title, *rest = blocks
+    if len(title) != 1:
+        raise DocumentError("The first line of a text file must be the title, on its own line.")
+    standfirst = _text_paragraph(rest.pop(0)) if rest and not _is_heading(rest[0]) else ""
+    sections = []
+    for block in rest:
+        if _is_heading(block):
+            sections.append({"heading": block[0].strip(), "paragraphs": []})
+        else:
+            if not sections:
+                sections.append({"heading": "Introduction", "paragraphs": []})
+            sections[-1]["paragraphs"].append(_text_paragraph(block))
+    return _document(
+        title=title[0].strip(),
+        standfirst=standfirst,
+        sections=[
+            {"heading": s["heading"], "body": "\n\n".join(s["paragraphs"])} for s in sections
+        ],
+    )
+
+
+def _last_nonblank(lines):
+    return max((i for i, line in enumerate(lines) if line.strip()), default=0)
+
+
+def _is_heading(block):
+    line = block[0].strip()
+    return (
+        len(block) == 1
+        and len(line) <= 100
+        and not line.endswith(_TERMINAL_PUNCTUATION)
+        and any(c.isalpha() for c in line)
+    )
+
+
+def _text_paragraph(block):
+    return "\n".join(escape_markdown(line.strip()) for line in block)
+
+
+def from_markdown(text):
+    """Markdown: optional YAML front matter, `#` title, `##` sections (ATX or setext)."""
+    meta, body = _split_front_matter(text)
+    lines = body.split("\n")
+    tokens = _blocks.parse(body)
+    headings = [
+        (token.tag, token.map, tokens[i + 1].content)
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open" and token.level == 0 and token.tag in {"h1", "h2"}
+    ]
+    title = meta.get("title")
+    cursor = 0
+    if headings and headings[0][0] == "h1":
+        _, (start, end), content = headings.pop(0)
+        title = title or _ANCHOR_SUFFIX.sub("", content).strip()
+        cursor = end
+    if not isinstance(title, str) or not title.strip():
+        raise DocumentError("The Markdown file has no title: start it with a '# Title' line.")
+    first_section = headings[0][1][0] if headings else len(lines)
+    intro = _lines(lines, cursor, first_section)
+    sections = []
+    if intro and meta.get("standfirst"):
+        sections.append({"heading": "Introduction", "body": intro})
+    for n, (_, (_start, end), content) in enumerate(headings):
+        stop = headings[n + 1][1][0] if n + 1 < len(headings) else len(lines)
+        section = {
+            "heading": _ANCHOR_SUFFIX.sub("", content).strip(),
+            "body": _lines(lines, end, stop),
+        }
+        if anchor := _ANCHOR_SUFFIX.search(content):
+            section["anchor"] = anchor.group(1)
+        sections.append(section)
+    document = _document(
+        title=title.strip(), standfirst=meta.get("standfirst") or intro, sections=sections
+    )
+    for key in DOCUMENT_KEYS:
+        if key not in {"title", "standfirst"} and key in meta:
+            document[key] = meta[key]
+    return validate_shape(document)
+
+
+def _split_front_matter(text):
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group(1) or "") or {}
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 2}" if where else ""
+        raise DocumentError(f"The front matter is not valid YAML{line}.") from None
+    if not isinstance(meta, dict):
+        raise DocumentError("The front matter must be a YAML mapping (key: value lines).")
+    return meta, text[match.end() :]
+
+
+def _lines(lines, start, stop):
+    return "\n".join(lines[start:stop]).strip("\n").rstrip()
+
+
+def from_json(text):
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DocumentError(f"The JSON is malformed: {error.msg} at line {error.lineno}.") from None
+    if not isinstance(document, dict):
+        raise DocumentError("The JSON must be an object with a title and sections.")
+    return validate_shape(document)
+
+
+def _document(*, title, standfirst="", sections=()):
+    return {"title": title, "standfirst": standfirst, "sections": list(sections), "claims": []}
+
+
+def validate_shape(document):
+    """Types and required keys, so later steps can trust the structure."""
+    title = document.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise DocumentError("The paper has no title.")
+    for key in ("slug", "standfirst", "authors"):
+        if document.get(key) is not None and not isinstance(document[key], str | list):
+            raise DocumentError(f"'{key}' must be text.")
+    sections = document.get("sections")
+    if not isinstance(sections, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("heading"), str) for s in sections
+    ):
+        raise DocumentError("'sections' must be a list of {heading, body} entries.")
+    for key in ("tags", "claims", "taxonomy"):
+        if not isinstance(document.get(key) or [], list):
+            raise DocumentError(f"'{key}' must be a list.")
+    for n, claim in enumerate(document.get("claims") or [], start=1):
+        if not isinstance(claim, dict) or not isinstance(claim.get("quote"), str):
+            raise DocumentError(f"Claim {n} must have a 'quote'.")
+        if not isinstance(claim.get("sources") or [], list):
+            raise DocumentError(f"Claim {n}: 'sources' must be a list.")
+    return document
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+
+def to_json(document):
+    """Canonical JSON: sorted keys, so the same document always gives the same bytes."""
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def to_markdown(document):
+    meta = {key: document[key] for key in ("slug", "standfirst", "authors") if document.get(key)}
+    for key in ("tags", "taxonomy", "claims", "version"):
+        if document.get(key):
+            meta[key] = document[key]
+    parts = []
+    if meta:
+        front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
+        parts.append(f"---\n{front}---\n")
+    parts.append(f"# {document['title']}\n")
+    for section in document["sections"]:
+        heading = section["heading"]
+        if section.get("anchor") and section["anchor"] != slugify(heading):
+            heading += f" {{#{section['anchor']}}}"
+        parts.append(f"## {heading}\n")
+        if section.get("body"):
+            parts.append(section["body"].rstrip() + "\n")
+    return "\n".join(parts)

@@ -1,0 +1,215 @@
+"""Write a document (see `papers.documents`) into the database as a paper, all or nothing."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import transaction
+from django.db.models import Q
+from django.utils.text import slugify
+
+from papers import documents
+from papers.models import Claim, Event, Paper, Section, Source, Tag
+
+
+class ImportRefused(Exception):
+    """The document cannot become a paper; the message says why, in one line."""
+
+
+def import_file(path, **options):
+    """Read a .txt, .md or .json file and save it; see `save_document` for the options."""
+    try:
+        document = documents.read_file(path)
+    except documents.DocumentError as error:
+        raise ImportRefused(str(error)) from None
+    return save_document(document, **options)
+
+
+@transaction.atomic
+def save_document(document, *, slug=None, tags=(), replace=False, by=None):
+    """Create the paper, or with replace=True overwrite the working copy of the paper with
+    that slug (its published versions stay). Claims keep their ids. Raises ImportRefused."""
+    try:
+        documents.validate_shape(document)
+    except documents.DocumentError as error:
+        raise ImportRefused(str(error)) from None
+    slug = slug or document.get("slug") or slugify(document["title"])[:120]
+    _check(validate_slug, slug, f"“{slug}” is not a valid slug (letters, digits, - and _ only).")
+
+    paper = Paper.objects.select_for_update().filter(slug=slug).first()
+    if paper is not None and not replace:
+        raise ImportRefused(f"A paper with the slug “{slug}” exists already; use --replace.")
+    paper = paper or Paper(slug=slug)
+    paper.title = document["title"].strip()
+    paper.standfirst = (document.get("standfirst") or "").strip()
+    paper.byline = _byline(document.get("authors"))
+    _full_clean(paper, "The paper")
+    paper.save()
+
+    tag_index = _TagIndex(document.get("taxonomy") or [])
+    paper.tags.set(tag_index.resolve([*(document.get("tags") or []), *tags], "The paper"))
+    sections = _save_sections(paper, document["sections"])
+    _save_claims(paper, document.get("claims") or [], sections, tag_index)
+    Event.objects.create(
+        action=Event.Action.IMPORT,
+        paper=paper,
+        paper_title=paper.title,
+        actor=by,
+        actor_name=by.get_username() if by else "",
+        to_stage=paper.stage,
+    )
+    return paper
+
+
+def _byline(authors):
+    if isinstance(authors, list):
+        names = [str(name).strip() for name in authors if str(name).strip()]
+        return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+    return (authors or "").strip()
+
+
+def _save_sections(paper, entries):
+    existing = {section.anchor: section for section in paper.sections.all()}
+    by_anchor, by_heading = {}, {}
+    for position, entry in enumerate(entries):
+        heading = entry["heading"].strip()
+        anchor = entry.get("anchor") or _free(slugify(heading)[:100] or "section", by_anchor)
+        if anchor in by_anchor:
+            raise ImportRefused(f"Two sections have the anchor “{anchor}”.")
+        section = existing.pop(anchor, None) or Section(paper=paper, anchor=anchor)
+        section.heading, section.body, section.position = heading, entry.get("body") or "", position
+        _full_clean(section, f"Section “{heading}”", exclude=["paper"])
+        section.save()
+        by_anchor[anchor] = section
+        by_heading.setdefault(heading.casefold(), section)
+    for section in existing.values():
+        section.delete()
+    return {"anchor": by_anchor, "heading": by_heading}
+
+
+def _free(anchor, taken):
+    candidate, n = anchor, 2
+    while candidate in taken:
+        candidate, n = f"{anchor}-{n}", n + 1
+    return candidate
+
+
+def _save_claims(paper, entries, sections, tag_index):
+    kept = set()
+    for n, entry in enumerate(entries, start=1):
+        where = f"Claim {n} (“{_shorten(entry['quote'])}”)"
+        ref = str(entry.get("section") or "")
+        section = sections["anchor"].get(ref) or sections["heading"].get(ref.strip().casefold())
+        if section is None:
+            raise ImportRefused(f"{where}: the paper has no section “{ref}”.")
+        if entry.get("kind") not in Claim.Kind.values:
+            raise ImportRefused(
+                f"{where}: kind must be one of {', '.join(Claim.Kind.values)}, "
+                f"not “{entry.get('kind')}”."
+            )
+        claim = _claim_for(paper, entry.get("id"), where)
+        claim.section = section
+        claim.quote = entry["quote"]
+        claim.prefix = entry.get("prefix") or ""
+        claim.suffix = entry.get("suffix") or ""
+        claim.kind = entry["kind"]
+        claim.note = entry.get("note") or ""
+        _full_clean(claim, where, exclude=["paper"])
+        claim.save()
+        claim.tags.set(tag_index.resolve(entry.get("tags") or [], where))
+        claim.sources.set([_source(source, where) for source in entry.get("sources") or []])
+        kept.add(claim.pk)
+    paper.claims.exclude(pk__in=kept).delete()
+
+
+def _claim_for(paper, public_id, where):
+    if not public_id:
+        return Claim(paper=paper)
+    claim = Claim.objects.filter(public_id=public_id).first()
+    if claim is None:
+        return Claim(paper=paper, public_id=public_id)
+    if claim.paper_id != paper.pk:
+        raise ImportRefused(f"{where}: the id “{public_id}” belongs to a claim of another paper.")
+    return claim
+
+
+def _source(entry, where):
+    if not isinstance(entry, dict) or not str(entry.get("title") or "").strip():
+        raise ImportRefused(f"{where}: every source needs a title.")
+    date = entry.get("date") or None
+    if isinstance(date, str):
+        try:
+            date = datetime.date.fromisoformat(date)
+        except ValueError:
+            raise ImportRefused(f"{where}: the source date “{date}” is not YYYY-MM-DD.") from None
+    fields = {
+        "title": str(entry["title"]).strip(),
+        "url": str(entry.get("url") or "").strip(),
+        "publisher": str(entry.get("publisher") or "").strip(),
+        "date": date,
+        "quote": str(entry.get("quote") or "").strip(),
+    }
+    source = Source.objects.filter(**fields).first()
+    if source is None:
+        source = Source(**fields)
+        _full_clean(source, f"{where}, source “{fields['title']}”")
+        source.save()
+    return source
+
+
+class _TagIndex:
+    """Tags by slug or name; `taxonomy` entries are created when missing, never altered."""
+
+    def __init__(self, taxonomy):
+        for entry in taxonomy:
+            if not isinstance(entry, dict) or not entry.get("slug"):
+                raise ImportRefused("Every taxonomy entry needs a slug and a name.")
+            if not Tag.objects.filter(slug=entry["slug"]).exists():
+                tag = Tag(
+                    slug=entry["slug"],
+                    name=entry.get("name") or entry["slug"],
+                    description=entry.get("description") or "",
+                )
+                _full_clean(tag, f"Tag “{entry['slug']}”")
+                tag.save()
+
+    def resolve(self, names, where):
+        tags = []
+        for name in names:
+            name = str(name).strip()
+            tag = Tag.objects.filter(Q(slug=name) | Q(name__iexact=name)).first()
+            if tag is None:
+                raise ImportRefused(
+                    f"{where}: unknown tag “{name}” (create it first, or define it under "
+                    "'taxonomy')."
+                )
+            tags.append(tag)
+        return tags
+
+
+def _full_clean(instance, where, exclude=None):
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=True)
+    except ValidationError as error:
+        raise ImportRefused(f"{where}: {_one_line(error)}") from None
+
+
+def _check(validator, value, message):
+    try:
+        validator(value)
+    except ValidationError:
+        raise ImportRefused(message) from None
+
+
+def _one_line(error):
+    if hasattr(error, "message_dict"):
+        return " ".join(
+            f"{'' if field == '__all__' else field + ': '}{' '.join(messages)}"
+            for field, messages in error.message_dict.items()
+        )
+    return " ".join(error.messages)
+
+
+def _shorten(text, limit=40):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

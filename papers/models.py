@@ -1,0 +1,373 @@
+"""Papers as ordered Markdown sections with tagged claims, and their published versions."""
+
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+from markdownx.models import MarkdownxField
+
+from papers import rendering
+
+PUBLIC_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no look-alikes: l, o, 0, 1
+
+
+def new_public_id():
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(10))
+
+
+class TagQuerySet(models.QuerySet):
+    def published(self):
+        """Tags of live versions, each with the number of papers that carry it."""
+        return self.filter(versions__in=Version.objects.live()).annotate(
+            paper_count=models.Count("versions", distinct=True)
+        )
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("papers:tag", args=[self.slug])
+
+
+class PaperQuerySet(models.QuerySet):
+    def published(self):
+        """Papers with a live version: the only ones readers may see."""
+        return self.filter(live_version__isnull=False)
+
+    def for_listing(self):
+        return self.select_related("live_version").prefetch_related("live_version__tags")
+
+
+class Paper(models.Model):
+    class Stage(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=120, unique=True)
+    standfirst = MarkdownxField(
+        blank=True, help_text="A short lede in Markdown, shown under the title."
+    )
+    standfirst_html = models.TextField(blank=True, editable=False)
+    byline = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Authors as printed, e.g. “Ana Kask and Jonas Petraitis”.",
+    )
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="authored_papers",
+        help_text="Accounts of the authors, if they have one.",
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="papers")
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.DRAFT)
+    live_version = models.OneToOneField(
+        "Version", null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PaperQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = [("publish_paper", "Can publish a paper")]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.standfirst_html = rendering.render_markdown(self.standfirst)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("papers:detail", args=[self.slug])
+
+
+class Section(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField(default=0)
+    heading = models.CharField(max_length=300)
+    anchor = models.SlugField(
+        max_length=120,
+        blank=True,
+        help_text="The #fragment of this section's link. Set once from the heading and kept "
+        "when the heading changes, so links keep working.",
+    )
+    body = MarkdownxField(blank=True)
+    body_html = models.TextField(blank=True, editable=False)
+    body_text = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "anchor"], name="section_anchor_unique_in_paper"
+            )
+        ]
+
+    def __str__(self):
+        return self.heading
+
+    def save(self, *args, **kwargs):
+        if not self.anchor:
+            self.anchor = self.free_anchor()
+        self.body_html = rendering.render_markdown(self.body)
+        self.body_text = rendering.html_to_text(self.body_html)
+        super().save(*args, **kwargs)
+
+    def free_anchor(self):
+        """The heading's slug, numbered if another section of the paper already has it."""
+        base = slugify(self.heading)[:100] or "section"
+        taken = set(
+            Section.objects.filter(paper_id=self.paper_id, anchor__startswith=base)
+            .exclude(pk=self.pk)
+            .values_list("anchor", flat=True)
+        )
+        anchor, n = base, 2
+        while anchor in taken:
+            anchor, n = f"{base}-{n}", n + 1
+        return anchor
+
+
+class Source(models.Model):
+    title = models.CharField(max_length=300)
+    url = models.URLField(
+        "URL", max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"])]
+    )
+    publisher = models.CharField(max_length=200, blank=True)
+    date = models.DateField(null=True, blank=True, help_text="When the source was published.")
+    quote = models.TextField("quoted passage", blank=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return f"{self.title} ({self.publisher})" if self.publisher else self.title
+
+
+class Claim(models.Model):
+    class Kind(models.TextChoices):
+        FACTUAL = "factual", "Factual"
+        HISTORICAL = "historical", "Historical"
+        CAUSAL = "causal", "Causal"
+        PREDICTIVE = "predictive", "Predictive"
+        NORMATIVE = "normative", "Normative"
+
+    public_id = models.CharField(
+        "ID",
+        max_length=20,
+        unique=True,
+        default=new_public_id,
+        editable=False,
+        help_text="The claim's permanent public identifier, kept across edits and versions.",
+    )
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="claims")
+    section = models.ForeignKey(
+        Section,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="claims",
+        help_text="A claim whose section is deleted is kept, orphaned, until re-anchored.",
+    )
+    quote = models.TextField(help_text="The exact words of the claim, as they read in the section.")
+    prefix = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Words just before the quote; needed only when the quote appears more than once.",
+    )
+    suffix = models.CharField(
+        max_length=200, blank=True, help_text="Words just after the quote, as for the prefix."
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="claims")
+    sources = models.ManyToManyField(Source, blank=True, related_name="claims")
+    note = models.TextField(blank=True, help_text="Plain text shown to readers with the claim.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["section__position", "pk"]
+
+    def __str__(self):
+        return self.quote if len(self.quote) <= 80 else self.quote[:79] + "…"
+
+    def get_absolute_url(self):
+        return reverse("papers:claim", args=[self.public_id])
+
+    @property
+    def is_orphaned(self):
+        return self.section_id is None or self.locate() is None
+
+    def locate(self):
+        """The (start, end) of the quote in its section's text, or None if it is not there."""
+        if self.section is None:
+            return None
+        return rendering.locate_quote(self.section.body_text, self.quote, self.prefix, self.suffix)
+
+    def clean(self):
+        if self.section_id and self.paper_id and self.section.paper_id != self.paper_id:
+            raise ValidationError({"section": "The section belongs to another paper."})
+        if not self.quote.strip():
+            raise ValidationError({"quote": "The quote cannot be empty."})
+        if self.section is not None:
+            try:
+                rendering.find_quote(self.section.body_text, self.quote, self.prefix, self.suffix)
+            except rendering.QuoteNotFound as error:
+                raise ValidationError({"quote": str(error)}) from None
+
+
+class ImmutableQuerySet(models.QuerySet):
+    """Bulk writes would bypass the model's guard, so they are refused too."""
+
+    def update(self, **kwargs):
+        raise Immutable(f"{self.model._meta.verbose_name_plural} cannot be changed.")
+
+    def delete(self):
+        raise Immutable(f"{self.model._meta.verbose_name_plural} cannot be deleted.")
+
+
+class Immutable(Exception):
+    pass
+
+
+class VersionQuerySet(ImmutableQuerySet):
+    def live(self):
+        """The version each published paper shows its readers now."""
+        return self.filter(paper__live_version=models.F("pk"))
+
+
+class Version(models.Model):
+    """A published snapshot of a paper. Made only by `workflow.publish_paper`; never changed."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    standfirst_html = models.TextField(blank=True)
+    byline = models.CharField(max_length=300, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="versions")
+    snapshot = models.JSONField(help_text="The paper as published, in the export format.")
+    body_html = models.TextField(help_text="Sections with marked claims, rendered at publish.")
+    toc = models.JSONField(default=list)
+    claim_count = models.PositiveIntegerField(default=0)
+    note = models.TextField("change note", blank=True)
+    is_correction = models.BooleanField(default=False)
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    published_by_name = models.CharField(max_length=150, blank=True)
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["paper", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "number"], name="version_number_unique_in_paper"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} — v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise Immutable("A published version cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("papers:version", args=[self.paper.slug, self.number])
+
+    def delete(self, *args, **kwargs):
+        raise Immutable("A published version cannot be deleted.")
+
+    def export_document(self):
+        """The version in the interchange format, with its publication facts."""
+        return {
+            **self.snapshot,
+            "version": {
+                "number": self.number,
+                "published_at": self.published_at.isoformat(),
+                "note": self.note,
+                "is_correction": self.is_correction,
+            },
+        }
+
+    @property
+    def body(self):
+        return rendering.stored_html(self.body_html)
+
+    @property
+    def standfirst(self):
+        return rendering.stored_html(self.standfirst_html)
+
+
+class Event(models.Model):
+    """Append-only audit log of workflow actions; it outlives the people and papers it names."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", "Published"
+        IMPORT = "import", "Imported"
+
+    action = models.CharField(max_length=30, choices=Action.choices)
+    # DO_NOTHING without a database constraint: the row keeps the id of a deleted paper or user
+    # (a cascade or SET NULL would have to rewrite an append-only table).
+    paper = models.ForeignKey(
+        Paper, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events"
+    )
+    paper_title = models.CharField(max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    from_stage = models.CharField(max_length=20, blank=True)
+    to_stage = models.CharField(max_length=20, blank=True)
+    version_number = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.paper_title} by {self.actor_name or 'system'}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise Immutable("Events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise Immutable("Events are append-only.")

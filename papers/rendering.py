@@ -1,0 +1,280 @@
+"""Markdown to safe HTML, plain text for notes, and claim marks.
+
+This module is the only place that declares HTML safe. Everything user-written reaches a page
+either autoescaped by a template or through `render_markdown` / `render_plain` here.
+"""
+
+import html
+from html.parser import HTMLParser
+
+import nh3
+from django.utils.html import linebreaks, urlize
+from django.utils.safestring import mark_safe
+from markdown_it import MarkdownIt
+
+# CommonMark with raw HTML off; tables and strikethrough because papers use them. markdown-it-py
+# is linear on pathological input (10 KB of "[" in ~0.1 s) where Python-Markdown takes seconds.
+_markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "em",
+    "strong",
+    "del",
+    "s",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def sanitize(markup):
+    """Keep only the allowlisted tags, attributes and URL schemes."""
+    return nh3.clean(
+        markup,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def render_markdown(text):
+    """The one Markdown renderer: admin preview, public pages and exports all use it."""
+    return sanitize(_markdown.render(text or ""))
+
+
+def render_plain(text):
+    """Plain text (comments, notes) as escaped paragraphs with links made clickable."""
+    return mark_safe(linebreaks(urlize(text or "", nofollow=True, autoescape=True)))
+
+
+def stored_html(markup):
+    """HTML that this module produced when the content was saved or published."""
+    return mark_safe(markup or "")
+
+
+def escape_markdown(text):
+    """Backslash-escape a line of plain text so that Markdown renders it exactly as written."""
+    escaped = "".join("\\" + c if c in "\\`*_[]<>|~&" else c for c in text)
+    stripped = escaped.lstrip()
+    if stripped[:1] in {"#", "-", "+", "=", ">"}:
+        i = len(escaped) - len(stripped)
+        escaped = escaped[:i] + "\\" + escaped[i:]
+    head, dot, _ = stripped.partition(". ")
+    if head.isdigit() and dot:
+        escaped = escaped.replace(". ", "\\. ", 1)
+    head, paren, _ = stripped.partition(") ")
+    if head.isdigit() and paren:
+        escaped = escaped.replace(") ", "\\) ", 1)
+    return escaped
+
+
+# --- Text of rendered HTML, and where quotes sit in it ------------------------------------------
+
+
+class _Tokens(HTMLParser):
+    """Splits sanitised HTML into start tags, end tags and decoded text, in order."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tokens = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tokens.append(("start", tag, attrs))
+
+    def handle_startendtag(self, tag, attrs):
+        self.tokens.append(("start", tag, attrs))
+
+    def handle_endtag(self, tag):
+        self.tokens.append(("end", tag, None))
+
+    def handle_data(self, data):
+        self.tokens.append(("text", data, None))
+
+
+def _tokenize(markup):
+    parser = _Tokens()
+    parser.feed(markup)
+    parser.close()
+    return parser.tokens
+
+
+def _normalized(raw):
+    """Collapse whitespace runs to one space; return the text and each character's raw index."""
+    chars, index, in_space = [], [], True
+    for i, c in enumerate(raw):
+        if c.isspace():
+            if in_space:
+                continue
+            chars.append(" ")
+            in_space = True
+        else:
+            chars.append(c)
+            in_space = False
+        index.append(i)
+    while chars and chars[-1] == " ":
+        chars.pop()
+        index.pop()
+    return "".join(chars), index
+
+
+def _squash(text):
+    return " ".join((text or "").split())
+
+
+def html_to_text(markup):
+    """The reader-visible text of HTML, whitespace collapsed: what claim quotes are matched in."""
+    raw = "".join(value for kind, value, _ in _tokenize(markup) if kind == "text")
+    return _normalized(raw)[0]
+
+
+class QuoteNotFound(ValueError):
+    pass
+
+
+def find_quote(text, quote, prefix="", suffix=""):
+    """The (start, end) of the one occurrence of quote in text that prefix/suffix select.
+
+    Whitespace differences are ignored. Raises QuoteNotFound with a message for the editor.
+    """
+    quote, prefix, suffix = _squash(quote), _squash(prefix), _squash(suffix)
+    if not quote:
+        raise QuoteNotFound("The quote is empty.")
+    starts, at = [], text.find(quote)
+    while at != -1:
+        starts.append(at)
+        at = text.find(quote, at + 1)
+    if not starts:
+        raise QuoteNotFound("These words do not appear in the section's text; copy them exactly.")
+    fitting = [
+        s
+        for s in starts
+        if text[:s].rstrip().endswith(prefix) and text[s + len(quote) :].lstrip().startswith(suffix)
+    ]
+    if not fitting:
+        raise QuoteNotFound(
+            "The quote is in the section, but not with the given words before or after it."
+        )
+    if len(fitting) > 1:
+        raise QuoteNotFound(
+            f"The quote appears {len(fitting)} times in the section; add a few words before or "
+            "after it (prefix or suffix) to say which one."
+        )
+    return fitting[0], fitting[0] + len(quote)
+
+
+def locate_quote(text, quote, prefix="", suffix=""):
+    try:
+        return find_quote(text, quote, prefix, suffix)
+    except QuoteNotFound:
+        return None
+
+
+# --- Claim marks ------------------------------------------------------------------------------
+
+
+def _start_tag(tag, attrs):
+    rendered = "".join(
+        f' {name}="{html.escape(value, quote=True)}"' if value is not None else f" {name}"
+        for name, value in attrs
+    )
+    return f"<{tag}{rendered}>"
+
+
+def mark_claims(markup, claims):
+    """Wrap each claim's words in <mark> elements and follow each with a numbered reference.
+
+    `claims` are dicts with id, number, quote, prefix, suffix, kind and tags (slugs). A quote
+    that spans inline markup (*emphasis*, links) becomes one <mark> per text run, the first
+    carrying the claim's anchor id. Returns the HTML and the ids of the claims placed.
+    """
+    tokens = _tokenize(markup)
+    raw = "".join(value for kind, value, _ in tokens if kind == "text")
+    text, index = _normalized(raw)
+    spans = []
+    for claim in claims:
+        found = locate_quote(text, claim["quote"], claim.get("prefix", ""), claim.get("suffix", ""))
+        if found:
+            start, end = found
+            spans.append((index[start], index[end - 1] + 1, claim))
+    spans.sort(key=lambda span: (span[0], -span[1]))
+    cuts = sorted({point for start, end, _ in spans for point in (start, end)})
+
+    out, pos, opened, open_links, pending_refs = [], 0, set(), 0, []
+    for kind, value, attrs in tokens:
+        if kind == "start":
+            out.append(_start_tag(value, attrs))
+            if value == "a":
+                open_links += 1
+            continue
+        if kind == "end":
+            out.append(f"</{value}>")
+            if value == "a":
+                open_links -= 1
+                if not open_links:
+                    out.extend(pending_refs)
+                    pending_refs.clear()
+            continue
+        end_of_token = pos + len(value)
+        points = [pos, *(c for c in cuts if pos < c < end_of_token), end_of_token]
+        for a, b in zip(points, points[1:], strict=False):
+            piece = html.escape(value[a - pos : b - pos], quote=False)
+            covering = [claim for start, end, claim in spans if start <= a and b <= end]
+            if covering and piece.strip():
+                for claim in covering:
+                    out.append(_mark_tag(claim, first=claim["id"] not in opened))
+                    opened.add(claim["id"])
+                out.append(piece)
+                out.append("</mark>" * len(covering))
+            else:
+                out.append(piece)
+            for start, end, claim in spans:
+                if end == b and start < b:
+                    ref = _reference(claim)
+                    (pending_refs if open_links else out).append(ref)
+        pos = end_of_token
+    out.extend(pending_refs)
+    return "".join(out), [claim["id"] for _, _, claim in spans]
+
+
+def _mark_tag(claim, *, first):
+    attrs = [
+        ("class", f"claim claim--{claim['kind']}"),
+        ("data-claim", claim["id"]),
+        ("data-kind", claim["kind"]),
+        ("data-tags", " ".join(claim.get("tags", []))),
+    ]
+    if first:
+        attrs.insert(0, ("id", f"claim-{claim['id']}"))
+    return _start_tag("mark", attrs)
+
+
+def _reference(claim):
+    number, kind = claim["number"], claim["kind"]
+    return (
+        f'<sup class="claim-ref"><a href="#claim-note-{html.escape(claim["id"])}" '
+        f'aria-label="Claim {number}, {html.escape(kind)}">{number}</a></sup>'
+    )

@@ -1,0 +1,98 @@
+"""A paper's working copy as a document, and a document rendered as a version's body."""
+
+from django.template.loader import render_to_string
+
+from papers import rendering
+from papers.models import Claim
+
+
+def paper_document(paper):
+    """The paper as it stands now, in the interchange format of `papers.documents`."""
+    sections = list(paper.sections.all())
+    claims = list(
+        paper.claims.select_related("section").prefetch_related("tags", "sources").order_by("pk")
+    )
+    claims.sort(key=_reading_order)
+    used_tags = {tag.slug: tag for tag in paper.tags.all()}
+    for claim in claims:
+        used_tags.update((tag.slug, tag) for tag in claim.tags.all())
+    return {
+        "title": paper.title,
+        "slug": paper.slug,
+        "standfirst": paper.standfirst,
+        "authors": paper.byline,
+        "tags": sorted(tag.slug for tag in paper.tags.all()),
+        "taxonomy": [
+            _compact({"slug": t.slug, "name": t.name, "description": t.description})
+            for _, t in sorted(used_tags.items())
+        ],
+        "sections": [{"heading": s.heading, "anchor": s.anchor, "body": s.body} for s in sections],
+        "claims": [_claim(claim) for claim in claims],
+    }
+
+
+def _reading_order(claim):
+    if claim.section is None:
+        return (float("inf"), 0)
+    return (claim.section.position, (claim.locate() or (0, 0))[0])
+
+
+def _claim(claim):
+    return _compact(
+        {
+            "id": claim.public_id,
+            "section": claim.section.anchor if claim.section else "",
+            "quote": claim.quote,
+            "prefix": claim.prefix,
+            "suffix": claim.suffix,
+            "kind": claim.kind,
+            "tags": sorted(tag.slug for tag in claim.tags.all()),
+            "note": claim.note,
+            "sources": [
+                _compact(
+                    {
+                        "title": s.title,
+                        "url": s.url,
+                        "publisher": s.publisher,
+                        "date": s.date.isoformat() if s.date else "",
+                        "quote": s.quote,
+                    }
+                )
+                for s in sorted(claim.sources.all(), key=lambda s: (s.title, s.pk))
+            ],
+        }
+    )
+
+
+def _compact(mapping):
+    """Leave out empty optional fields so exports stay readable; importers treat them as empty."""
+    return {key: value for key, value in mapping.items() if value not in ("", [], None)}
+
+
+def render_body(document):
+    """Sections with marked, numbered claims and their notes: the HTML stored in a version."""
+    tag_names = {tag["slug"]: tag["name"] for tag in document.get("taxonomy", [])}
+    kinds = dict(Claim.Kind.choices)
+    number = 0
+    sections = []
+    for section in document["sections"]:
+        claims = []
+        for claim in document.get("claims", []):
+            if claim.get("section") == section["anchor"]:
+                number += 1
+                claims.append(
+                    {
+                        **claim,
+                        "number": number,
+                        "kind_label": kinds.get(claim["kind"], claim["kind"]),
+                        "tag_list": [
+                            (slug, tag_names.get(slug, slug)) for slug in claim.get("tags", [])
+                        ],
+                        "note_html": rendering.render_plain(claim.get("note", "")),
+                    }
+                )
+        html, _ = rendering.mark_claims(rendering.render_markdown(section["body"]), claims)
+        sections.append({**section, "html": rendering.stored_html(html), "claims": claims})
+    body = render_to_string("papers/_version_body.html", {"sections": sections})
+    toc = [{"anchor": s["anchor"], "heading": s["heading"]} for s in document["sections"]]
+    return body, toc, number

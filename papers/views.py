@@ -1,0 +1,85 @@
+"""Readers' pages. Only published versions are ever shown; anything else is a 404."""
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from papers import documents
+from papers.models import Paper, Tag, Version
+
+PAPERS_PER_PAGE = 20
+
+
+@require_safe
+def home(request):
+    papers = Paper.objects.published().for_listing().order_by("-live_version__published_at")[:6]
+    tags = Tag.objects.published()
+    return render(request, "papers/home.html", {"papers": papers, "tags": tags})
+
+
+@require_safe
+def paper_list(request):
+    papers = Paper.objects.published().for_listing().order_by("-live_version__published_at")
+    tag = None
+    if slug := request.GET.get("tag"):
+        tag = get_object_or_404(Tag, slug=slug)
+        papers = papers.filter(live_version__tags=tag)
+    page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "papers/paper_list.html", {"page": page, "tag": tag})
+
+
+@require_safe
+def paper_detail(request, slug):
+    paper = get_object_or_404(Paper.objects.published().select_related("live_version"), slug=slug)
+    return _render_version(request, paper.live_version, paper, latest=True)
+
+
+@require_safe
+def version_detail(request, slug, number):
+    version = get_object_or_404(
+        Version.objects.defer("snapshot").select_related("paper__live_version"),
+        paper__slug=slug,
+        paper__live_version__isnull=False,
+        number=number,
+    )
+    latest = version.paper.live_version
+    return _render_version(request, version, version.paper, latest=version.pk == latest.pk)
+
+
+def _render_version(request, version, paper, *, latest):
+    context = {"paper": paper, "version": version, "latest": latest, "tags": version.tags.all()}
+    return render(request, "papers/paper_detail.html", context)
+
+
+@require_safe
+def export(request, slug, fmt):
+    if fmt not in {"md", "json"}:
+        raise Http404("Exports are .md or .json.")
+    paper = get_object_or_404(Paper.objects.published().select_related("live_version"), slug=slug)
+    document = paper.live_version.export_document()
+    if fmt == "json":
+        return HttpResponse(documents.to_json(document), content_type="application/json")
+    return HttpResponse(
+        documents.to_markdown(document), content_type="text/markdown; charset=utf-8"
+    )
+
+
+@require_safe
+def tag_detail(request, slug):
+    tag = get_object_or_404(Tag, slug=slug)
+    papers = (
+        Paper.objects.published()
+        .for_listing()
+        .filter(live_version__tags=tag)
+        .order_by("-live_version__published_at")
+    )
+    return render(request, "papers/tag_detail.html", {"tag": tag, "papers": papers})
+
+
+def not_found(request, exception):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)

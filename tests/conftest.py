@@ -1,0 +1,77 @@
+import pytest
+from django.test import Client
+
+from papers import workflow
+from tests.factories import (
+    ClaimFactory,
+    EditorFactory,
+    PaperFactory,
+    ReviewerFactory,
+    SectionFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The hashed-name manifest exists only after collectstatic; tests use the plain storage.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def editor(db):
+    return EditorFactory(username="editor", first_name="Eda")
+
+
+@pytest.fixture
+def other_editor(db):
+    return EditorFactory(username="other_editor")
+
+
+@pytest.fixture
+def reviewer(db):
+    return ReviewerFactory(username="reviewer")
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def editor_client(editor):
+    client = Client()
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def draft(db):
+    """An unpublished paper with two sections and a claim in each."""
+    paper = PaperFactory(title="Draft on deterrence", slug="draft-on-deterrence")
+    first = SectionFactory(paper=paper, heading="Background", position=0)
+    second = SectionFactory(
+        paper=paper,
+        heading="Outlook",
+        position=1,
+        body="Deterrence will hold *for a decade*, the authors expect.",
+    )
+    ClaimFactory(section=first, quote="NATO forces are present in Estonia.")
+    ClaimFactory(section=second, quote="Deterrence will hold for a decade", kind="predictive")
+    return paper
+
+
+@pytest.fixture
+def published(draft, editor):
+    """The draft, published once as version 1."""
+    workflow.publish_paper(draft, by=editor, note="First edition.")
+    draft.refresh_from_db()
+    return draft
