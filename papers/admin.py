@@ -3,38 +3,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.http import HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path
-from django.views.decorators.http import require_POST
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
 from papers import permissions, rendering, workflow
 from papers.models import Claim, Event, Paper, Section, Source, Tag, Version
-
-
-class EditorsAdminSite(admin.AdminSite):
-    site_header = "Standpoint editors"
-    site_title = "Standpoint"
-    index_title = "Papers, claims and sources"
-
-    def has_permission(self, request):
-        return permissions.is_editor(request.user)
-
-    def get_urls(self):
-        # markdownx's own views answer anonymous requests; the preview lives here instead,
-        # behind the admin's login, editor check and CSRF protection.
-        preview = path(
-            "markdown-preview/", self.admin_view(markdown_preview), name="markdown_preview"
-        )
-        return [preview, *super().get_urls()]
-
-
-@require_POST
-def markdown_preview(request):
-    return HttpResponse(rendering.render_markdown(request.POST.get("content", "")))
-
 
 MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
 
@@ -60,6 +34,8 @@ class SectionInline(admin.StackedInline):
     model = Section
     extra = 0
     fields = ["position", "heading", "anchor", "body"]
+    # Set once from the heading, then kept so that links to the section never break.
+    readonly_fields = ["anchor"]
     formfield_overrides = MARKDOWN_WIDGETS
 
 

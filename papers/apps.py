@@ -9,7 +9,7 @@ class PapersConfig(AppConfig):
 
 
 class EditorsAdminConfig(admin_apps.AdminConfig):
-    """The Django admin, opened only to the Editors group (see papers.admin.EditorsAdminSite)."""
+    """The Django admin, open only to the Editors group (papers.admin_site.EditorsAdminSite)."""
 
     default = False
-    default_site = "papers.admin.EditorsAdminSite"
+    default_site = "papers.admin_site.EditorsAdminSite"

@@ -1,0 +1,255 @@
+"""The editors' admin: who may enter, editing a paper on one page, and the publish action."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from papers.models import Claim, Paper, Section, Version
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_URLS = [
+    "/admin/",
+    "/admin/papers/paper/",
+    "/admin/papers/paper/add/",
+    "/admin/papers/paper/{paper}/change/",
+    "/admin/papers/claim/",
+    "/admin/papers/claim/{claim}/change/",
+    "/admin/papers/tag/",
+    "/admin/papers/source/",
+    "/admin/papers/version/",
+    "/admin/papers/version/{version}/change/",
+    "/admin/papers/event/",
+]
+
+
+def login(user):
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff_outsider(db):
+    """Staff, but not in the Editors group."""
+    return UserFactory(username="staff_outsider", is_staff=True)
+
+
+@pytest.mark.parametrize("url", ADMIN_URLS)
+@pytest.mark.parametrize(
+    ("persona", "allowed"),
+    [
+        ("anonymous", False),
+        ("outsider", False),
+        ("reviewer", False),
+        ("staff_outsider", False),
+        ("editor", True),
+        ("superuser", True),
+    ],
+)
+def test_only_editors_and_superusers_enter_the_admin(request, published, persona, allowed, url):
+    user = None if persona == "anonymous" else request.getfixturevalue(persona)
+    url = url.format(
+        paper=published.pk, claim=published.claims.first().pk, version=published.live_version.pk
+    )
+    response = login(user).get(url)
+    if allowed:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+def test_removing_an_editor_from_the_group_closes_the_admin_at_once(editor_client, editor):
+    assert editor_client.get("/admin/").status_code == 200
+    editor.groups.clear()
+    assert editor_client.get("/admin/").status_code == 302
+
+
+def paper_form(paper=None, *, sections=(), claims=(), **fields):
+    """POST data for the paper change form with its section and claim inlines."""
+    data = {
+        "title": "Gateway papers",
+        "slug": "gateway-papers",
+        "standfirst": "",
+        "byline": "",
+        "sections-TOTAL_FORMS": len(sections),
+        "sections-INITIAL_FORMS": sum(1 for s in sections if s.get("id")),
+        "sections-MIN_NUM_FORMS": 0,
+        "sections-MAX_NUM_FORMS": 1000,
+        "claims-TOTAL_FORMS": len(claims),
+        "claims-INITIAL_FORMS": sum(1 for c in claims if c.get("id")),
+        "claims-MIN_NUM_FORMS": 0,
+        "claims-MAX_NUM_FORMS": 1000,
+        **fields,
+    }
+    for prefix, rows in (("sections", sections), ("claims", claims)):
+        for n, row in enumerate(rows):
+            for key, value in row.items():
+                data[f"{prefix}-{n}-{key}"] = value
+            if paper is not None:
+                data[f"{prefix}-{n}-paper"] = paper.pk
+    return data
+
+
+def test_an_editor_writes_a_paper_with_sections_on_one_page(editor_client):
+    response = editor_client.post(
+        "/admin/papers/paper/add/",
+        paper_form(
+            sections=[
+                {"position": 0, "heading": "Background", "body": "The *port* is deep."},
+                {"position": 1, "heading": "Background", "body": "More background."},
+            ]
+        ),
+    )
+    assert response.status_code == 302
+    paper = Paper.objects.get(slug="gateway-papers")
+    assert [s.anchor for s in paper.sections.all()] == ["background", "background-2"]
+    assert "<em>port</em>" in paper.sections.first().body_html
+
+
+def existing_rows(paper):
+    return [
+        {
+            "id": s.pk,
+            "position": s.position,
+            "heading": s.heading,
+            "anchor": s.anchor,
+            "body": s.body,
+        }
+        for s in paper.sections.all()
+    ]
+
+
+def claim_rows(paper):
+    return [
+        {
+            "id": c.pk,
+            "section": c.section_id,
+            "quote": c.quote,
+            "kind": c.kind,
+            "prefix": "",
+            "suffix": "",
+        }
+        for c in paper.claims.all()
+    ]
+
+
+def test_a_claim_whose_quote_is_not_in_its_section_is_refused(editor_client, draft):
+    section = draft.sections.first()
+    data = paper_form(
+        draft,
+        title=draft.title,
+        slug=draft.slug,
+        sections=existing_rows(draft),
+        claims=[
+            *claim_rows(draft),
+            {"section": section.pk, "quote": "Words nobody wrote.", "kind": "factual"},
+        ],
+    )
+    response = editor_client.post(f"/admin/papers/paper/{draft.pk}/change/", data)
+    assert response.status_code == 200
+    assert "do not appear in the section" in response.content.decode()
+    assert draft.claims.count() == 2
+
+
+def test_an_ambiguous_quote_asks_for_a_prefix_or_suffix(editor_client, draft):
+    section = draft.sections.first()
+    section.body = "Russia waits. Then Russia acts."
+    section.save()
+    Claim.objects.filter(section=section).delete()
+    data = paper_form(
+        draft,
+        title=draft.title,
+        slug=draft.slug,
+        sections=existing_rows(draft),
+        claims=[*claim_rows(draft), {"section": section.pk, "quote": "Russia", "kind": "factual"}],
+    )
+    response = editor_client.post(f"/admin/papers/paper/{draft.pk}/change/", data)
+    assert "appears 2 times" in response.content.decode()
+
+
+def test_a_section_edit_and_its_claim_are_validated_together(editor_client, draft):
+    """The claim is checked against the section text submitted in the same form."""
+    rows = existing_rows(draft)
+    rows[0]["body"] = "A new sentence about Narva."
+    claims = claim_rows(draft)
+    claims[0]["quote"] = "A new sentence about Narva."
+    response = editor_client.post(
+        f"/admin/papers/paper/{draft.pk}/change/",
+        paper_form(draft, title=draft.title, slug=draft.slug, sections=rows, claims=claims),
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Claim.objects.get(pk=claims[0]["id"]).quote == "A new sentence about Narva."
+
+
+def test_a_section_anchor_stays_when_its_heading_changes(editor_client, draft):
+    rows = existing_rows(draft)
+    rows[0]["heading"] = "Context"
+    editor_client.post(
+        f"/admin/papers/paper/{draft.pk}/change/",
+        paper_form(
+            draft, title=draft.title, slug=draft.slug, sections=rows, claims=claim_rows(draft)
+        ),
+    )
+    section = Section.objects.get(pk=rows[0]["id"])
+    assert (section.heading, section.anchor) == ("Context", "background")
+
+
+class TestPublishAction:
+    def post_action(self, client, paper, **extra):
+        return client.post(
+            "/admin/papers/paper/",
+            {"action": "publish", "_selected_action": [paper.pk], **extra},
+        )
+
+    def test_the_action_asks_for_a_change_note_first(self, editor_client, draft):
+        response = self.post_action(editor_client, draft)
+        assert response.status_code == 200
+        assert "Change note" in response.content.decode()
+        assert not Version.objects.exists()
+
+    def test_applying_it_publishes(self, editor_client, draft):
+        response = self.post_action(editor_client, draft, apply="1", note="First.")
+        assert response.status_code == 302
+        version = Version.objects.get()
+        assert (version.number, version.note) == (1, "First.")
+        messages = [
+            m.message for m in editor_client.get("/admin/papers/paper/").context["messages"]
+        ]
+        assert any("as version 1" in m for m in messages)
+
+    def test_a_refusal_is_shown_as_a_message_not_an_error_page(self, editor_client, draft):
+        response = self.post_action(editor_client, draft, apply="1", correction="on", note="x")
+        assert response.status_code == 302
+        assert not Version.objects.exists()
+        page = editor_client.get("/admin/papers/paper/").content.decode()
+        assert "was not published" in page and "Only a published paper can be corrected" in page
+
+    def test_staff_without_the_publish_permission_cannot_publish(
+        self, editor_client, editor, draft
+    ):
+        editor.groups.get().permissions.remove(Permission.objects.get(codename="publish_paper"))
+        self.post_action(editor_client, draft, apply="1", note="Sneaky.")
+        assert not Version.objects.exists()
+
+
+class TestRecordsAreReadOnly:
+    def test_a_version_cannot_be_edited_or_deleted_in_the_admin(self, superuser, published):
+        client = login(superuser)
+        version = published.live_version
+        change = client.post(f"/admin/papers/version/{version.pk}/change/", {"title": "x"})
+        assert change.status_code == 403
+        assert (
+            client.post(f"/admin/papers/version/{version.pk}/delete/", {"post": "yes"}).status_code
+            == 403
+        )
+        assert client.get("/admin/papers/version/add/").status_code == 403
+        assert Version.objects.get().title == "Draft on deterrence"
+
+    def test_events_cannot_be_deleted_in_the_admin(self, superuser, published):
+        event = published.events.get()
+        response = login(superuser).post(f"/admin/papers/event/{event.pk}/delete/", {"post": "yes"})
+        assert response.status_code == 403
