@@ -168,9 +168,12 @@ class ClaimAdmin(admin.ModelAdmin):
         "note",
     ]
 
-    @admin.display(description="Section text")
+    class Media:
+        js = ["papers/claim-picker.js"]
+
+    @admin.display(description="Section text (select words to quote them)")
     def section_text(self, claim):
-        return claim.section.body_text if claim.section else "—"
+        return claim.section.body_text if claim.section else "Save the claim with a section first."
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "section":

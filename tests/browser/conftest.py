@@ -31,54 +31,61 @@ EXPECT_TIMEOUT_MS = 10_000
 @pytest.fixture(scope="session")
 def _async_unsafe_allowed():
     # Playwright's sync API keeps an asyncio loop running on the main thread, so Django's ORM in
-    # the test body (and live_server's set-up) would raise SynchronousOnlyOperation. Allowed only
-    # while browser tests run.
+    # fixtures and test bodies would raise SynchronousOnlyOperation. Allowed only while browser
+    # tests run.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         yield
 
 
 @pytest.fixture(scope="session")
-def chromium_context(_async_unsafe_allowed, tmp_path_factory):
-    """One headless chromium for the session, on a fresh profile in a temporary folder."""
-    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
-        pytest.fail(
-            f"No chromium at {CHROMIUM}: apt-get install chromium, or set STANDPOINT_CHROMIUM"
-        )
+def playwright(_async_unsafe_allowed):
+    """Playwright's driver (no browser yet), for the whole session."""
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
         pytest.fail("Playwright is missing: pip install -e '.[dev,browser]'")
 
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            user_data_dir=profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-            locale="en-GB",
-            timezone_id="UTC",
-        )
-        context.set_default_timeout(EXPECT_TIMEOUT_MS)
-        try:
-            yield context
-        finally:
-            context.close()
+    with sync_playwright() as driver:
+        yield driver
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(chromium_context, django_db_setup):
-    """pytest-django's test databases, made only once chromium is up.
+def django_db_setup(playwright, django_db_setup):
+    """pytest-django's test databases, made only once Playwright's loop runs.
 
-    Playwright's sync API keeps an asyncio loop running on this thread, and while one runs
-    Django hands out a different connection object (asgiref keeps connections per context, not
-    per thread). Making the test database after chromium starts means set-up, serialized
-    rollback, live_server and the tests all share that one connection.
+    While an asyncio loop runs on this thread, Django hands out a different connection object
+    (asgiref keeps connections per context then, not per thread). Making the test database after
+    Playwright starts means set-up, serialized rollback, live_server and the tests all use that
+    one connection.
     """
     yield
+
+
+@pytest.fixture(scope="session")
+def chromium_context(playwright, live_server, tmp_path_factory):
+    """One headless Debian chromium for the session, on a fresh profile in a temporary folder.
+
+    It depends on live_server so that it closes first: the server's request threads end with
+    chromium's keep-alive connections, while the database connection is still shared with them.
+    """
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        pytest.fail(
+            f"No chromium at {CHROMIUM}: apt-get install chromium, or set STANDPOINT_CHROMIUM"
+        )
+    context = playwright.chromium.launch_persistent_context(
+        user_data_dir=tmp_path_factory.mktemp("chromium-profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900},
+        locale="en-GB",
+        timezone_id="UTC",
+    )
+    context.set_default_timeout(EXPECT_TIMEOUT_MS)
+    yield context
+    context.close()
 
 
 @pytest.fixture

@@ -1,0 +1,51 @@
+"""Signing in and out at /accounts/ (R11, R24)."""
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a long enough test passphrase"
+
+
+def test_a_reviewer_signs_in_and_the_session_id_changes(reviewer):
+    client = Client()
+    client.get("/accounts/login/")
+    client.cookies["sessionid"] = "made-up-before-login"
+    response = client.post("/accounts/login/", {"username": "reviewer", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.cookies["sessionid"].value != "made-up-before-login"
+
+
+def test_a_wrong_password_re_renders_the_form_with_a_message(reviewer):
+    response = Client().post("/accounts/login/", {"username": "reviewer", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "http:/evil.example"]
+)
+def test_next_is_followed_only_to_this_site(reviewer, target):
+    response = Client().post(
+        "/accounts/login/", {"username": "reviewer", "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_next_to_a_page_of_this_site_is_followed(reviewer):
+    response = Client().post(
+        "/accounts/login/", {"username": "reviewer", "password": PASSWORD, "next": "/papers/"}
+    )
+    assert response["Location"] == "/papers/"
+
+
+def test_logout_is_post_only_and_ends_the_session(reviewer):
+    client = Client()
+    client.force_login(reviewer)
+    old_session = client.cookies["sessionid"].value
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.post("/accounts/logout/").status_code == 302
+    replay = Client()
+    replay.cookies["sessionid"] = old_session
+    assert replay.get("/accounts/login/").context["user"].is_anonymous
