@@ -172,6 +172,16 @@ class Claim(models.Model):
         PREDICTIVE = "predictive", "Predictive"
         NORMATIVE = "normative", "Normative"
 
+        @property
+        def meaning(self):
+            return {
+                "factual": "what is the case",
+                "historical": "what happened",
+                "causal": "what causes what",
+                "predictive": "what will happen",
+                "normative": "what ought to be",
+            }[self.value]
+
     public_id = models.CharField(
         "ID",
         max_length=20,
@@ -198,7 +208,12 @@ class Claim(models.Model):
     suffix = models.CharField(
         max_length=200, blank=True, help_text="Words just after the quote, as for the prefix."
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        help_text="Factual: what is the case. Historical: what happened. Causal: what causes "
+        "what. Predictive: what will happen. Normative: what ought to be.",
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="claims")
     sources = models.ManyToManyField(Source, blank=True, related_name="claims")
     note = models.TextField(blank=True, help_text="Plain text shown to readers with the claim.")

@@ -68,7 +68,9 @@ def render_markdown(text):
 
 def render_plain(text):
     """Plain text (comments, notes) as escaped paragraphs with links made clickable."""
-    return mark_safe(linebreaks(urlize(text or "", nofollow=True, autoescape=True)))
+    if not (text or "").strip():
+        return mark_safe("")
+    return mark_safe(linebreaks(urlize(text, nofollow=True, autoescape=True)))
 
 
 def stored_html(markup):
