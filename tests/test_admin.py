@@ -253,3 +253,20 @@ class TestRecordsAreReadOnly:
         event = published.events.get()
         response = login(superuser).post(f"/admin/papers/event/{event.pk}/delete/", {"post": "yes"})
         assert response.status_code == 403
+
+
+class TestEditingAids:
+    def test_section_bodies_use_the_markdown_editor_with_our_preview(self, editor_client, draft):
+        html = editor_client.get(f"/admin/papers/paper/{draft.pk}/change/").content.decode()
+        assert 'data-markdownx-urls-path="/admin/markdown-preview/"' in html
+        assert "markdownx/js/markdownx" in html
+
+    def test_the_preview_renders_like_the_public_page(self, editor_client):
+        response = editor_client.post("/admin/markdown-preview/", {"content": "A *claim*."})
+        assert response.content.decode() == "<p>A <em>claim</em>.</p>\n"
+
+    def test_the_claim_page_shows_the_section_text_to_pick_from(self, editor_client, draft):
+        claim = draft.claims.first()
+        html = editor_client.get(f"/admin/papers/claim/{claim.pk}/change/").content.decode()
+        assert "papers/claim-picker.js" in html
+        assert "NATO forces are present in Estonia. Russia has not attacked a NATO member." in html
