@@ -28,6 +28,27 @@ CHROMIUM_ARGS = [
 EXPECT_TIMEOUT_MS = 10_000
 
 
+@pytest.hookimpl(trylast=True)  # after -m has deselected
+def pytest_collection_modifyitems(config, items):
+    """Refuse a session mixing browser tests with other database tests.
+
+    The browser tests' database must be made after Playwright starts (see django_db_setup below);
+    when other tests have made it first, Django's connections no longer line up.
+    """
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    others = [item for item in items if not item.get_closest_marker("browser")]
+    if browser and any(_uses_database(item) for item in others):
+        raise pytest.UsageError(
+            "Run the browser tests on their own: pytest -m browser (the default run leaves them "
+            "out)."
+        )
+
+
+def _uses_database(item):
+    names = getattr(item, "fixturenames", ())
+    return item.get_closest_marker("django_db") is not None or "django_db_setup" in names
+
+
 @pytest.fixture(scope="session")
 def _async_unsafe_allowed():
     # Playwright's sync API keeps an asyncio loop running on the main thread, so Django's ORM in
