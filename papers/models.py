@@ -226,9 +226,6 @@ class Claim(models.Model):
     def __str__(self):
         return self.quote if len(self.quote) <= 80 else self.quote[:79] + "…"
 
-    def get_absolute_url(self):
-        return reverse("papers:claim", args=[self.public_id])
-
     @property
     def is_orphaned(self):
         return self.section_id is None or self.locate() is None

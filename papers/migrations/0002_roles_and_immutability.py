@@ -3,13 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-EDITOR_PERMISSIONS = [
-    *(f"{verb}_{model}" for model in ("paper", "section", "claim", "tag", "source")
-      for verb in ("add", "change", "delete", "view")),
-    "view_version",
-    "view_event",
-    "publish_paper",
-]
+from papers import permissions
 
 
 def create_groups(apps, schema_editor):
@@ -18,15 +12,7 @@ def create_groups(apps, schema_editor):
         app_config = apps.get_app_config(label)
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    editors, _ = Group.objects.get_or_create(name="Editors")
-    editors.permissions.add(
-        *Permission.objects.filter(content_type__app_label="papers", codename__in=EDITOR_PERMISSIONS),
-        # Choosing a paper's authors in the admin looks users up.
-        *Permission.objects.filter(content_type__app_label="auth", codename="view_user"),
-    )
-    Group.objects.get_or_create(name="Reviewers")
+    permissions.ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_groups(apps, schema_editor):
@@ -55,12 +41,13 @@ DROP FUNCTION papers_refuse_change();
 
 def create_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(IMMUTABLE_TRIGGERS)
+        # params=None: the SQL holds a literal % that must not be read as a placeholder.
+        schema_editor.execute(IMMUTABLE_TRIGGERS, params=None)
 
 
 def drop_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_TRIGGERS)
+        schema_editor.execute(DROP_TRIGGERS, params=None)
 
 
 class Migration(migrations.Migration):

@@ -3,7 +3,7 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -35,6 +35,7 @@ class Command(BaseCommand):
                 "DJANGO_DEBUG=1, or pass --force if you really mean to."
             )
         with transaction.atomic():
+            permissions.ensure_roles(Group, Permission)
             users = {name: self._account(name, *spec) for name, spec in ACCOUNTS.items()}
             paper = self._paper(users["editor"])
         self.stdout.write(f"Demo paper: {settings.SITE_URL}{paper.get_absolute_url()}")
