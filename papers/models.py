@@ -50,7 +50,12 @@ class PaperQuerySet(models.QuerySet):
         return self.filter(live_version__isnull=False)
 
     def for_listing(self):
-        return self.select_related("live_version").prefetch_related("live_version__tags")
+        """Newest publication first, with what a paper card shows."""
+        return (
+            self.select_related("live_version")
+            .prefetch_related("live_version__tags")
+            .order_by("-live_version__published_at", "pk")
+        )
 
 
 class Paper(models.Model):
