@@ -1,0 +1,23 @@
+from papers.models.content import (
+    PUBLIC_ID_ALPHABET,
+    Claim,
+    Paper,
+    Section,
+    Source,
+    Tag,
+    new_public_id,  # referenced by migration 0001
+)
+from papers.models.records import Event, Immutable, Version
+
+__all__ = [
+    "PUBLIC_ID_ALPHABET",
+    "Claim",
+    "Event",
+    "Immutable",
+    "Paper",
+    "Section",
+    "Source",
+    "Tag",
+    "Version",
+    "new_public_id",
+]

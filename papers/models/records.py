@@ -1,0 +1,148 @@
+"""What publishing leaves behind: immutable versions and the append-only event log."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from papers import rendering
+
+
+class ImmutableQuerySet(models.QuerySet):
+    """Bulk writes would bypass the model's guard, so they are refused too."""
+
+    def update(self, **kwargs):
+        raise Immutable(f"{self.model._meta.verbose_name_plural} cannot be changed.")
+
+    def delete(self):
+        raise Immutable(f"{self.model._meta.verbose_name_plural} cannot be deleted.")
+
+
+class Immutable(Exception):
+    pass
+
+
+class VersionQuerySet(ImmutableQuerySet):
+    def live(self):
+        """The version each published paper shows its readers now."""
+        return self.filter(paper__live_version=models.F("pk"))
+
+
+class Version(models.Model):
+    """A published snapshot of a paper. Made only by `workflow.publish_paper`; never changed."""
+
+    paper = models.ForeignKey("papers.Paper", on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    standfirst_html = models.TextField(blank=True)
+    byline = models.CharField(max_length=300, blank=True)
+    tags = models.ManyToManyField("papers.Tag", blank=True, related_name="versions")
+    snapshot = models.JSONField(help_text="The paper as published, in the export format.")
+    body_html = models.TextField(help_text="Sections with marked claims, rendered at publish.")
+    toc = models.JSONField(default=list)
+    claim_count = models.PositiveIntegerField(default=0)
+    note = models.TextField("change note", blank=True)
+    is_correction = models.BooleanField(default=False)
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    published_by_name = models.CharField(max_length=150, blank=True)
+
+    objects = VersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["paper", "-number"]
+        get_latest_by = "number"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "number"], name="version_number_unique_in_paper"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} — v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise Immutable("A published version cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("papers:version", args=[self.paper.slug, self.number])
+
+    def delete(self, *args, **kwargs):
+        raise Immutable("A published version cannot be deleted.")
+
+    def export_document(self):
+        """The version in the interchange format, with its publication facts."""
+        return {
+            **self.snapshot,
+            "version": {
+                "number": self.number,
+                "published_at": self.published_at.isoformat(),
+                "note": self.note,
+                "is_correction": self.is_correction,
+            },
+        }
+
+    @property
+    def body(self):
+        return rendering.stored_html(self.body_html)
+
+    @property
+    def standfirst(self):
+        return rendering.stored_html(self.standfirst_html)
+
+
+class Event(models.Model):
+    """Append-only audit log of workflow actions; it outlives the people and papers it names."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", "Published"
+        IMPORT = "import", "Imported"
+
+    action = models.CharField(max_length=30, choices=Action.choices)
+    # DO_NOTHING without a database constraint: the row keeps the id of a deleted paper or user
+    # (a cascade or SET NULL would have to rewrite an append-only table).
+    paper = models.ForeignKey(
+        "papers.Paper",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="events",
+    )
+    paper_title = models.CharField(max_length=300)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    from_stage = models.CharField(max_length=20, blank=True)
+    to_stage = models.CharField(max_length=20, blank=True)
+    version_number = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.paper_title} by {self.actor_name or 'system'}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise Immutable("Events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise Immutable("Events are append-only.")
