@@ -9,5 +9,5 @@ urlpatterns = [
     path("", include("papers.urls")),
 ]
 
-handler404 = "papers.views.not_found"
-handler500 = "papers.views.server_error"
+handler404 = "papers.views.public.not_found"
+handler500 = "papers.views.public.server_error"

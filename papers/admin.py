@@ -112,12 +112,12 @@ class PaperAdmin(admin.ModelAdmin):
         if form.is_valid():
             for paper in queryset:
                 try:
-                    version = workflow.publish_paper(
-                        paper,
-                        by=request.user,
-                        note=form.cleaned_data["note"],
-                        correction=form.cleaned_data["correction"],
+                    publish = (
+                        workflow.publish_correction
+                        if form.cleaned_data["correction"]
+                        else workflow.publish_paper
                     )
+                    version = publish(paper, by=request.user, note=form.cleaned_data["note"])
                 except workflow.WorkflowError as error:
                     self.message_user(
                         request, f"“{paper}” was not published: {error}", messages.ERROR

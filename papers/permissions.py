@@ -1,8 +1,14 @@
-"""Who may do what: pure predicates, and the one place roles are defined.
+"""Who may do what: pure predicates, the fetchers views use, and the roles themselves.
 
 Roles are the groups made by migration 0002. Nothing here caches: every request asks again,
-so removing someone from a group or deactivating them takes effect on their next request.
+so unassigning a reviewer, removing someone from a group or deactivating them takes effect on
+their next request.
 """
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 EDITORS = "Editors"
 REVIEWERS = "Reviewers"
@@ -14,9 +20,14 @@ EDITOR_PERMISSIONS = [
     ),
     "papers.view_version",
     "papers.view_event",
+    "papers.view_review",
+    "papers.view_assessment",
+    "papers.view_comment",
     "papers.publish_paper",
     "auth.view_user",  # choosing a paper's authors in the admin looks users up
 ]
+
+security_log = logging.getLogger("security")
 
 
 def is_editor(user):
@@ -26,9 +37,55 @@ def is_editor(user):
     return user.is_superuser or user.groups.filter(name=EDITORS).exists()
 
 
-def can_publish(user, paper):
+def is_reviewer(user):
+    """Active members of the Reviewers group: the people editors may assign."""
+    return user.is_authenticated and user.is_active and user.groups.filter(name=REVIEWERS).exists()
+
+
+def can_publish(user, paper=None):
     """Editors holding the publish permission (Editors have it) may publish any paper."""
     return is_editor(user) and user.has_perm("papers.publish_paper")
+
+
+def can_review(user, paper):
+    """Editors, and reviewers assigned to the paper, may see its draft and its threads."""
+    if is_editor(user):
+        return True
+    return (
+        user.is_authenticated
+        and user.is_active
+        and paper.assignments.filter(reviewer=user).exists()
+    )
+
+
+def is_author(user, paper):
+    return paper.authors.filter(pk=user.pk).exists()
+
+
+def paper_for_review(user, slug):
+    """The paper behind a review page, or 404 for anyone who may not see it: its existence is
+    not revealed to people outside its review."""
+    from papers.models import Paper
+
+    paper = Paper.objects.filter(slug=slug).first()
+    if paper is None or not can_review(user, paper):
+        if paper is not None:
+            denied(user, "review page", slug)
+        raise Http404("No review of that paper is open to you.")
+    return paper
+
+
+def require_editor(user, what):
+    """For actions on pages the user may see but whose action is not theirs: 403."""
+    if not is_editor(user):
+        denied(user, what, "")
+        raise PermissionDenied(f"Only editors may {what}.")
+
+
+def denied(user, what, target):
+    """Failed authorisation attempts are logged for the security team (R27)."""
+    who = user.get_username() if user.is_authenticated else "anonymous"
+    security_log.warning("authz.denied user=%s action=%s target=%s", who, what, target)
 
 
 def ensure_roles(group_model, permission_model):

@@ -1,17 +1,25 @@
 """A paper's working copy as a document, and a document rendered as a version's body."""
 
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 
-from papers import rendering
-from papers.models import Claim
+from papers import rendering, verdicts
+from papers.models import Assessment, Claim, Review
 
 
-def paper_document(paper):
-    """The paper as it stands now, in the interchange format of `papers.documents`."""
+def paper_document(paper, *, with_review=False):
+    """The paper as it stands now, in the interchange format of `papers.documents`.
+
+    with_review adds each checked claim's review status, as frozen into a published version.
+    """
     sections = list(paper.sections.all())
-    claims = list(
-        paper.claims.select_related("section").prefetch_related("tags", "sources").order_by("pk")
-    )
+    claims = paper.claims.select_related("section").prefetch_related("tags", "sources")
+    if with_review:
+        submitted = Assessment.objects.filter(
+            review__status=Review.Status.SUBMITTED
+        ).select_related("review", "claim")
+        claims = claims.prefetch_related(Prefetch("assessments", queryset=submitted))
+    claims = list(claims.order_by("pk"))
     claims.sort(key=_reading_order)
     used_tags = {tag.slug: tag for tag in paper.tags.all()}
     for claim in claims:
@@ -27,7 +35,7 @@ def paper_document(paper):
             for _, t in sorted(used_tags.items())
         ],
         "sections": [{"heading": s.heading, "anchor": s.anchor, "body": s.body} for s in sections],
-        "claims": [_claim(claim) for claim in claims],
+        "claims": [_claim(claim, with_review) for claim in claims],
     }
 
 
@@ -37,7 +45,10 @@ def _reading_order(claim):
     return (claim.section.position, (claim.locate() or (0, 0))[0])
 
 
-def _claim(claim):
+def _claim(claim, with_review=False):
+    review = verdicts.summarize(claim.assessments.all()) if with_review else None
+    if review and review["status"] == "unchecked":
+        review = None
     return _compact(
         {
             "id": claim.public_id,
@@ -60,6 +71,7 @@ def _claim(claim):
                 )
                 for s in sorted(claim.sources.all(), key=lambda s: (s.title, s.pk))
             ],
+            "review": review,
         }
     )
 

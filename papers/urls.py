@@ -1,6 +1,6 @@
 from django.urls import path
 
-from papers import views
+from papers.views import public as views
 
 app_name = "papers"
 urlpatterns = [

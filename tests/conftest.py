@@ -9,6 +9,7 @@ from tests.factories import (
     ReviewerFactory,
     SectionFactory,
     UserFactory,
+    approved,
 )
 
 
@@ -72,6 +73,6 @@ def draft(db):
 @pytest.fixture
 def published(draft, editor):
     """The draft, published once as version 1."""
-    workflow.publish_paper(draft, by=editor, note="First edition.")
+    workflow.publish_paper(approved(draft), by=editor, note="First edition.")
     draft.refresh_from_db()
     return draft

@@ -79,3 +79,10 @@ class ClaimFactory(factory.django.DjangoModelFactory):
     paper = factory.LazyAttribute(lambda claim: claim.section.paper)
     quote = "NATO forces are present in Estonia."
     kind = Claim.Kind.FACTUAL
+
+
+def approved(paper):
+    """Arrange a paper at the approved stage, for tests about what comes after review."""
+    Paper.objects.filter(pk=paper.pk).update(stage=Paper.Stage.APPROVED)
+    paper.refresh_from_db()
+    return paper

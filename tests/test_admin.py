@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from papers.models import Claim, Paper, Section, Version
-from tests.factories import UserFactory
+from tests.factories import UserFactory, approved
 
 pytestmark = pytest.mark.django_db
 
@@ -212,7 +212,7 @@ class TestPublishAction:
         assert not Version.objects.exists()
 
     def test_applying_it_publishes(self, editor_client, draft):
-        response = self.post_action(editor_client, draft, apply="1", note="First.")
+        response = self.post_action(editor_client, approved(draft), apply="1", note="First.")
         assert response.status_code == 302
         version = Version.objects.get()
         assert (version.number, version.note) == (1, "First.")

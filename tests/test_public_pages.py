@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from papers import workflow
-from tests.factories import ClaimFactory, PaperFactory, SectionFactory, TagFactory
+from tests.factories import ClaimFactory, PaperFactory, SectionFactory, TagFactory, approved
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def published_paper(editor, *, sections=2, slug=None, tags=()):
     for n in range(sections):
         section = SectionFactory(paper=paper, position=n, heading=f"Part {n}")
         ClaimFactory(section=section)
-    workflow.publish_paper(paper, by=editor)
+    workflow.publish_paper(approved(paper), by=editor)
     paper.refresh_from_db()
     return paper
 
@@ -97,13 +97,13 @@ class TestPaperPage:
     def test_sources_are_linked_from_the_claim_note(self, client, draft, editor):
         claim = draft.claims.first()
         claim.sources.create(title="NATO factsheet", url="https://www.nato.int/x", publisher="NATO")
-        workflow.publish_paper(draft, by=editor)
+        workflow.publish_paper(approved(draft), by=editor)
         html = client.get("/papers/draft-on-deterrence/").content.decode()
         assert 'href="https://www.nato.int/x"' in html
         assert "NATO factsheet" in html
 
     def test_an_older_version_says_so_and_links_to_the_latest(self, client, published, editor):
-        workflow.publish_paper(published, by=editor, note="Fixed.", correction=True)
+        workflow.publish_correction(published, by=editor, note="Fixed.")
         old = client.get("/papers/draft-on-deterrence/v1/").content.decode()
         assert "which is not the latest" in old
         assert 'href="/papers/draft-on-deterrence/"' in old
@@ -197,7 +197,7 @@ class TestListings:
 
 class TestExports:
     def test_json_export_is_the_latest_version(self, client, published, editor):
-        workflow.publish_paper(published, by=editor, note="Again.")
+        workflow.publish_paper(approved(published), by=editor, note="Again.")
         response = client.get("/papers/draft-on-deterrence/export.json")
         assert response["Content-Type"] == "application/json"
         document = json.loads(response.content)

@@ -1,5 +1,6 @@
 """What editors write: papers as ordered Markdown sections, with tagged claims and sources."""
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -47,8 +48,13 @@ class Tag(models.Model):
 
 class PaperQuerySet(models.QuerySet):
     def published(self):
-        """Papers with a live version: the only ones readers may see."""
+        """Papers with a live version: the only ones readers may see (withdrawn ones show
+        their withdrawal notice at their own address, but are not listed)."""
         return self.filter(live_version__isnull=False)
+
+    def listed(self):
+        """Published and not withdrawn: what listings, tags and feeds show."""
+        return self.published().filter(withdrawn_at__isnull=True)
 
     def for_listing(self):
         """Newest publication first, with what a paper card shows."""
@@ -84,9 +90,22 @@ class Paper(models.Model):
         help_text="Accounts of the authors, if they have one.",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="papers")
-    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.DRAFT)
+    stage = models.CharField(
+        max_length=20, choices=Stage.choices, default=Stage.DRAFT, editable=False
+    )
+    round = models.PositiveIntegerField(
+        "review round", default=0, editable=False, help_text="Each submission opens a new round."
+    )
     live_version = models.OneToOneField(
         "Version", null=True, blank=True, editable=False, on_delete=models.PROTECT, related_name="+"
+    )
+    publish_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When an approved paper is due to go out."
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawal_reason = models.TextField(blank=True, editable=False)
+    lock_version = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Counts saves, so a stale edit can be refused."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -214,6 +233,12 @@ class Claim(models.Model):
     suffix = models.CharField(
         max_length=200, blank=True, help_text="Words just after the quote, as for the prefix."
     )
+    orphaned = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Its words could not be found after an edit of its section; the quote keeps "
+        "the old text until an editor re-anchors or removes the claim.",
+    )
     kind = models.CharField(
         max_length=20,
         choices=Kind.choices,
@@ -234,7 +259,12 @@ class Claim(models.Model):
 
     @property
     def is_orphaned(self):
-        return self.section_id is None or self.locate() is None
+        return self.orphaned or self.section_id is None or self.locate() is None
+
+    @property
+    def text_hash(self):
+        """A fingerprint of the claim's words: assessments keep it to notice a rewording."""
+        return hashlib.sha256(" ".join(self.quote.split()).encode()).hexdigest()[:16]
 
     def locate(self):
         """The (start, end) of the quote in its section's text, or None if it is not there."""

@@ -103,8 +103,20 @@ class Event(models.Model):
     """Append-only audit log of workflow actions; it outlives the people and papers it names."""
 
     class Action(models.TextChoices):
-        PUBLISH = "publish", "Published"
         IMPORT = "import", "Imported"
+        ASSIGN = "assign", "Reviewer assigned"
+        UNASSIGN = "unassign", "Reviewer unassigned"
+        SUBMIT = "submit", "Submitted for review"
+        COMMENT = "comment", "Commented"
+        RESOLVE = "resolve", "Thread resolved"
+        ASSESS = "assess", "Claim assessed"
+        REVIEW = "review", "Review submitted"
+        REQUEST_CHANGES = "request_changes", "Changes requested"
+        APPROVE = "approve", "Approved"
+        PUBLISH = "publish", "Published"
+        CORRECT = "correct", "Correction published"
+        WITHDRAW = "withdraw", "Withdrawn"
+        OVERRIDE = "override", "Rule overridden"
 
     action = models.CharField(max_length=30, choices=Action.choices)
     # DO_NOTHING without a database constraint: the row keeps the id of a deleted paper or user

@@ -1,0 +1,137 @@
+"""What reviewers do: assignments, one review per reviewer and round, assessments, threads."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def for_dashboard(self):
+        return self.select_related("paper", "paper__live_version").order_by("due_date", "pk")
+
+
+class Assignment(models.Model):
+    """A reviewer's standing assignment to a paper; each submission gives them a Review."""
+
+    paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "reviewer"], name="one_assignment_per_reviewer"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reviewer} on {self.paper}"
+
+
+class Review(models.Model):
+    """One reviewer's work on one round of a paper."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        CLOSED = "closed", "Closed unsubmitted"
+
+    class Recommendation(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REVISE = "revise", "Revise"
+        REJECT = "reject", "Reject"
+
+    paper = models.ForeignKey("papers.Paper", on_delete=models.CASCADE, related_name="reviews")
+    round = models.PositiveIntegerField()
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    recommendation = models.CharField(max_length=20, choices=Recommendation.choices, blank=True)
+    summary = models.TextField(blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["paper", "-round", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "round", "reviewer"], name="one_review_per_reviewer_and_round"
+            )
+        ]
+
+    def __str__(self):
+        return f"Round {self.round} of {self.paper} by {self.reviewer}"
+
+    @property
+    def is_submitted(self):
+        return self.status == self.Status.SUBMITTED
+
+
+class Assessment(models.Model):
+    """A reviewer's verdict on one claim, within their review."""
+
+    class Verdict(models.TextChoices):
+        SUPPORTED = "supported", "Supported"
+        NEEDS_SOURCE = "needs-source", "Needs a source"
+        DISPUTED = "disputed", "Disputed"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="assessments")
+    claim = models.ForeignKey("papers.Claim", on_delete=models.CASCADE, related_name="assessments")
+    verdict = models.CharField(max_length=20, choices=Verdict.choices)
+    note = models.TextField(blank=True)
+    claim_text = models.TextField(help_text="The claim's words when it was assessed.")
+    claim_hash = models.CharField(max_length=16)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "claim"], name="one_assessment_per_claim")
+        ]
+
+    def __str__(self):
+        return f"{self.get_verdict_display()}: {self.claim}"
+
+    @property
+    def is_stale(self):
+        """The claim was reworded since: this verdict no longer vouches for its words."""
+        return self.claim_hash != self.claim.text_hash
+
+    @property
+    def is_concern(self):
+        return self.verdict in {self.Verdict.NEEDS_SOURCE, self.Verdict.DISPUTED}
+
+
+class Comment(models.Model):
+    """A message in a claim's thread. Replies point at the thread's first comment."""
+
+    claim = models.ForeignKey("papers.Claim", on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="comments"
+    )
+    author_name = models.CharField(max_length=150)
+    body = models.TextField()
+    claim_text = models.TextField(help_text="The claim's words when the comment was written.")
+    round = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.author_name}: {self.body[:60]}"
+
+    @property
+    def is_resolved(self):
+        return self.resolved_at is not None

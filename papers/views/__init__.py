@@ -1,0 +1,1 @@
+"""Views: public.py for readers, review.py for reviewers and editors at /review/."""
