@@ -213,3 +213,21 @@ class TestExports:
 
     def test_other_formats_answer_404(self, client, published):
         assert client.get("/papers/draft-on-deterrence/export.html").status_code == 404
+
+
+class TestWithdrawnPapers:
+    def test_a_withdrawn_paper_keeps_its_address_with_the_notice(self, client, published, editor):
+        workflow.withdraw_paper(published, by=editor, reason="The figures were <wrong>.")
+        html = client.get("/papers/draft-on-deterrence/").content.decode()
+        assert "This paper was withdrawn on" in html
+        assert "The figures were &lt;wrong&gt;." in html
+        assert client.get("/papers/draft-on-deterrence/v1/").status_code == 200
+
+    @pytest.mark.parametrize("url", ["/", "/papers/", "/tags/nato/"])
+    def test_a_withdrawn_paper_leaves_the_listings(self, client, editor, url):
+        nato = TagFactory(slug="nato", name="NATO")
+        paper = published_paper(editor, slug="gone", tags=[nato])
+        workflow.withdraw_paper(paper, by=editor, reason="Retracted.")
+        html = client.get(url).content.decode()
+        assert paper.title not in html
+        assert 'href="/tags/nato/"' not in html or url == "/tags/nato/"

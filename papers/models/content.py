@@ -24,7 +24,7 @@ def new_public_id():
 class TagQuerySet(models.QuerySet):
     def published(self):
         """Tags of live versions, each with the number of papers that carry it."""
-        return self.filter(versions__in=Version.objects.live()).annotate(
+        return self.filter(versions__in=Version.objects.listed()).annotate(
             paper_count=models.Count("versions", distinct=True)
         )
 

@@ -26,6 +26,10 @@ class VersionQuerySet(ImmutableQuerySet):
         """The version each published paper shows its readers now."""
         return self.filter(paper__live_version=models.F("pk"))
 
+    def listed(self):
+        """Live versions of papers that are not withdrawn: what listings show."""
+        return self.live().filter(paper__withdrawn_at__isnull=True)
+
 
 class Version(models.Model):
     """A published snapshot of a paper. Made only by `workflow.publish_paper`; never changed."""

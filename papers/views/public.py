@@ -13,14 +13,14 @@ PAPERS_PER_PAGE = 20
 
 @require_safe
 def home(request):
-    papers = Paper.objects.published().for_listing()[:6]
+    papers = Paper.objects.listed().for_listing()[:6]
     tags = Tag.objects.published()
     return render(request, "papers/home.html", {"papers": papers, "tags": tags})
 
 
 @require_safe
 def paper_list(request):
-    papers = Paper.objects.published().for_listing()
+    papers = Paper.objects.listed().for_listing()
     tag = None
     if slug := request.GET.get("tag"):
         tag = get_object_or_404(Tag, slug=slug)
@@ -68,7 +68,7 @@ def export(request, slug, fmt):
 @require_safe
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
-    papers = Paper.objects.published().for_listing().filter(live_version__tags=tag)
+    papers = Paper.objects.listed().for_listing().filter(live_version__tags=tag)
     return render(request, "papers/tag_detail.html", {"tag": tag, "papers": papers})
 
 
