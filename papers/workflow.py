@@ -338,8 +338,10 @@ def _publish(paper, *, by, note, override_reason, correction):
         version.tags.set(paper.tags.all())
         paper.live_version = version
         paper.publish_at = None
-        if not correction:
-            paper.stage = Stage.DRAFT  # the working copy starts a new draft
+        if not correction or paper.stage == Stage.APPROVED:
+            # Publishing uses up an approval; the working copy starts a new draft. A correction
+            # made during a review round leaves the round as it is.
+            paper.stage = Stage.DRAFT
         paper.save(update_fields=["live_version", "publish_at", "stage", "updated_at"])
         action = Event.Action.CORRECT if correction else Event.Action.PUBLISH
         _event(paper, action, by, from_stage=from_stage, version_number=number, note=note)

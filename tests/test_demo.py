@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from papers import permissions
-from papers.models import Claim, Paper, Version
+from papers.models import Assessment, Claim, Comment, Event, Paper, Review, Version
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_it_loads_a_published_paper_with_claims_of_every_kind(settings):
     settings.DEBUG = True
     out = load_demo()
     paper = Paper.objects.get(slug="baltic-states-nato")
-    assert paper.live_version.number == 1
+    assert paper.versions.get(number=1).claim_count >= 12
     claims = Claim.objects.filter(paper=paper)
     assert claims.count() >= 12
     assert set(claims.values_list("kind", flat=True)) == set(Claim.Kind.values)
@@ -51,13 +51,39 @@ def test_the_demo_accounts_have_their_roles(settings):
     assert Client().login(username="editor", password="standpoint-editor")
 
 
+def test_the_review_caught_the_papers_flaws_and_version_2_corrects_them(settings):
+    settings.DEBUG = True
+    load_demo()
+    paper = Paper.objects.get(slug="baltic-states-nato")
+    first, second = paper.versions.order_by("number")
+    assert not first.is_correction and second.is_correction
+    assert "Chechnya is no longer listed" in second.note
+    disputed = Assessment.objects.filter(review__round=1, verdict="disputed")
+    assert {a.claim_text[:30] for a in disputed} == {
+        "the actions against non-NATO m",
+        "Estonia, for instance, would n",
+        "Estonia understands the import",
+        "the Baltic states are unlikely",
+    }
+    assert "close relationship" in first.body_html and "close relationship" not in second.body_html
+    assert "tense relationship" in second.body_html
+    assert not Comment.objects.filter(parent=None, resolved_at__isnull=True).exists()
+    assert list(Review.objects.values_list("round", "status", "recommendation")) == [
+        (2, "submitted", "approve"),
+        (1, "submitted", "revise"),
+    ]
+    assert "Checked by 1 reviewer: supported" in second.body_html
+    assert "A reviewer asked for a source" in second.body_html
+
+
 def test_a_second_run_changes_nothing(settings):
     settings.DEBUG = True
     load_demo()
-    counts = (Paper.objects.count(), Claim.objects.count(), Version.objects.count())
+    models = (Paper, Claim, Version, Event, Review, Assessment, Comment)
+    counts = [model.objects.count() for model in models]
     out = load_demo()
     assert "nothing changed" in out
-    assert (Paper.objects.count(), Claim.objects.count(), Version.objects.count()) == counts
+    assert [model.objects.count() for model in models] == counts
     assert get_user_model().objects.count() == 2
 
 

@@ -1,3 +1,4 @@
+import datetime
 from pathlib import Path
 
 import yaml
@@ -6,9 +7,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from papers import documents, importing, permissions, workflow
-from papers.models import Paper
+from papers.models import Claim, Paper, Source
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 ACCOUNTS = {
@@ -19,7 +21,10 @@ ACCOUNTS = {
 
 
 class Command(BaseCommand):
-    help = "Load the demo paper with its claims and sources, and demo accounts. Idempotent."
+    help = (
+        "Load the demo paper with its claims and sources, its first review round, a corrected "
+        "second version, and demo accounts. Running it again changes nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -37,10 +42,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             permissions.ensure_roles(Group, Permission)
             users = {name: self._account(name, *spec) for name, spec in ACCOUNTS.items()}
-            paper = self._paper(users["editor"])
+            paper = self._paper(users)
         self.stdout.write(f"Demo paper: {settings.SITE_URL}{paper.get_absolute_url()}")
         for name, (password, _, is_staff) in ACCOUNTS.items():
-            where = "/admin/" if is_staff else "/accounts/login/"
+            where = "/admin/" if is_staff else "/review/"
             self.stdout.write(f"Demo account {name} / {password} at {settings.SITE_URL}{where}")
 
     def _account(self, username, password, group, is_staff):
@@ -53,7 +58,7 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=group))
         return user
 
-    def _paper(self, editor):
+    def _paper(self, users):
         extras = yaml.safe_load((DEMO / "baltic-states-nato.yaml").read_text(encoding="utf-8"))
         existing = Paper.objects.filter(slug=extras["slug"]).first()
         if existing is not None:
@@ -61,7 +66,82 @@ class Command(BaseCommand):
             return existing
         document = documents.read_file(DEMO / "baltic-states-nato.txt")
         document.update(extras)
-        paper = importing.save_document(document, by=editor)
+        paper = importing.save_document(document, by=users["editor"])
         # Version 1 came out before Standpoint's review, like a back catalogue.
         workflow.publish_paper(paper, by=None, note="First publication.")
+        story = yaml.safe_load((DEMO / "review-story.yaml").read_text(encoding="utf-8"))
+        Story(paper, story, editor=users["editor"], reviewer=users["reviewer"]).play()
         return paper
+
+
+class Story:
+    """The demo paper's review, played through the workflow functions."""
+
+    def __init__(self, paper, story, *, editor, reviewer):
+        self.paper, self.story, self.editor, self.reviewer = paper, story, editor, reviewer
+
+    def play(self):
+        first, second = self.story["round_1"], self.story["round_2"]
+        due = timezone.localdate() + datetime.timedelta(days=first["due_in_days"])
+        workflow.assign_reviewer(self.paper, self.reviewer, by=self.editor, due_date=due)
+        workflow.submit_paper(self.paper, by=self.editor)
+        self._review(first)
+        for comment in first["comments"]:
+            workflow.add_comment(
+                self._claim(comment["claim"]), by=self.reviewer, body=comment["body"]
+            )
+        workflow.request_changes(self.paper, by=self.editor, reason=first["changes_reason"])
+        self._edit()
+        self._answer_threads(self.story["replies"])
+        workflow.submit_paper(self.paper, by=self.editor)
+        self._review(second)
+        self._answer_threads(second["reply"])
+        workflow.approve_paper(self.paper, by=self.editor)
+        workflow.publish_correction(self.paper, by=self.editor, note=self.story["correction"])
+
+    def _review(self, round_):
+        review = self.paper.reviews.get(round=self._round(), reviewer=self.reviewer)
+        for entry in round_["assessments"]:
+            workflow.assess_claim(
+                review,
+                self._claim(entry["claim"]),
+                by=self.reviewer,
+                verdict=entry["verdict"],
+                note=entry.get("note", ""),
+            )
+        workflow.submit_review(review, by=self.reviewer, **round_["review"])
+
+    def _edit(self):
+        """The editor's corrections: new words in the sections, and the claims re-marked."""
+        for edit in self.story["edits"]:
+            section = self.paper.sections.get(anchor=edit["section"])
+            assert edit["old"] in section.body, edit["old"]
+            section.body = section.body.replace(edit["old"], edit["new"])
+            section.save()
+            for change in edit["claims"]:
+                claim = self._claim(change["was"])
+                claim.quote = change["quote"]
+                claim.full_clean()
+                claim.save()
+        for entry in self.story["sources"]:
+            fields = {k: v for k, v in entry.items() if k != "claim"}
+            self._claim(entry["claim"]).sources.add(Source.objects.create(**fields))
+
+    def _answer_threads(self, reply):
+        for thread in self.paper_threads():
+            workflow.add_comment(thread.claim, by=self.editor, body=reply, parent=thread)
+            workflow.resolve_thread(thread, by=self.editor)
+
+    def paper_threads(self):
+        return [
+            comment
+            for claim in self.paper.claims.all()
+            for comment in claim.comments.filter(parent=None, resolved_at__isnull=True)
+        ]
+
+    def _claim(self, start):
+        return Claim.objects.get(paper=self.paper, quote__startswith=start)
+
+    def _round(self):
+        self.paper.refresh_from_db()
+        return self.paper.round
