@@ -87,12 +87,16 @@ def submit_paper(paper, *, by):
 
 
 def _open_review(paper, assignment):
-    Review.objects.get_or_create(
+    review, created = Review.objects.get_or_create(
         paper=paper,
         round=paper.round,
         reviewer=assignment.reviewer,
         defaults={"due_date": assignment.due_date},
     )
+    if not created and review.status == Review.Status.CLOSED:
+        # Unassigned and assigned again in the same round: they pick up where they left off.
+        review.status = Review.Status.OPEN
+        review.save(update_fields=["status"])
 
 
 # --- Reviewers' work --------------------------------------------------------------------------
@@ -223,9 +227,11 @@ def request_changes(paper, *, by, reason):
         from_stage = _check_stage(paper, "request_changes")
         paper.publish_at = None
         _move(paper, "request_changes", extra=["publish_at"])
-        reviewers = [
-            r.reviewer for r in paper.reviews.filter(round=paper.round).select_related("reviewer")
-        ]
+        # Reviewers unassigned during the round lost access to the paper: they are not told.
+        round_reviews = paper.reviews.filter(
+            round=paper.round, reviewer__in=paper.assignments.values("reviewer")
+        )
+        reviewers = [r.reviewer for r in round_reviews.select_related("reviewer")]
         paper.reviews.filter(round=paper.round, status=Review.Status.OPEN).update(
             status=Review.Status.CLOSED
         )
@@ -290,7 +296,13 @@ def publish_due(now=None):
     due = Paper.objects.filter(stage=Stage.APPROVED, publish_at__lte=now).order_by("publish_at")
     for paper in due:
         try:
-            published.append(publish_paper(paper, by=None, note="Scheduled publication."))
+            with transaction.atomic():
+                # Another run (an overlapping cron job, a second server) may have published it
+                # since the query: look again under the lock, or it is published twice.
+                paper = _lock(paper)
+                if paper.stage != Stage.APPROVED or not paper.publish_at or paper.publish_at > now:
+                    continue
+                published.append(publish_paper(paper, by=None, note="Scheduled publication."))
         except WorkflowError as error:
             refused.append((paper, str(error)))
     return published, refused
@@ -394,8 +406,8 @@ def open_concern_claims(paper):
 def _four_eyes(paper, by, verb, override_reason):
     """An author may not approve or publish their own paper unless a second editor approved
     it; a superuser may override with a reason (logged)."""
-    if not permissions.is_author(by, paper):
-        return
+    if by is None or not permissions.is_author(by, paper):
+        return  # the operator (by=None) acts with the machine's authority
     if verb == "publish" and _approved_by_another_editor(paper):
         return
     if by.is_superuser and override_reason.strip():
