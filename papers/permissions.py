@@ -48,14 +48,11 @@ def can_publish(user, paper=None):
 
 
 def can_review(user, paper):
-    """Editors, and reviewers assigned to the paper, may see its draft and its threads."""
+    """Editors, and members of the Reviewers group assigned to the paper, may see its draft
+    and its threads."""
     if is_editor(user):
         return True
-    return (
-        user.is_authenticated
-        and user.is_active
-        and paper.assignments.filter(reviewer=user).exists()
-    )
+    return is_reviewer(user) and paper.assignments.filter(reviewer=user).exists()
 
 
 def is_author(user, paper):

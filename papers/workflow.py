@@ -133,9 +133,10 @@ def resolve_thread(comment, *, by):
     _require_reviewer_of(by, paper)
     if not (permissions.is_editor(by) or root.author_id == by.pk):
         raise WorkflowError("Only an editor or the person who started a thread may resolve it.")
-    if root.is_resolved:
-        raise WorkflowError("This thread is already resolved.")
     with transaction.atomic():
+        root = Comment.objects.select_for_update().get(pk=root.pk)
+        if root.is_resolved:
+            raise WorkflowError("This thread is already resolved.")
         root.resolved_at = timezone.now()
         root.resolved_by_name = _name(by)
         root.save(update_fields=["resolved_at", "resolved_by_name"])
@@ -146,15 +147,14 @@ def resolve_thread(comment, *, by):
 def assess_claim(review, claim, *, by, verdict, note=""):
     """A reviewer records (or changes) their verdict on a claim while their review is open.
     A concern (disputed, needs a source) opens a thread, so that it is discussed and resolved."""
-    if by is None or review.reviewer_id != by.pk:
-        raise WorkflowError("Only the reviewer of this review may assess its claims.")
-    _require_open(review)
+    _require_reviewer_of_review(by, review, "assess claims")
     if claim.paper_id != review.paper_id:
         raise WorkflowError("That claim belongs to another paper.")
     if verdict not in Assessment.Verdict.values:
         raise WorkflowError("Choose supported, needs a source or disputed.")
     note = note.strip()[:MAX_TEXT]
     with transaction.atomic():
+        review = _lock_open(review)
         assessment, _ = Assessment.objects.update_or_create(
             review=review,
             claim=claim,
@@ -165,7 +165,10 @@ def assess_claim(review, claim, *, by, verdict, note=""):
                 "claim_hash": claim.text_hash,
             },
         )
-        if assessment.is_concern:
+        already_open = claim.comments.filter(
+            author=by, parent=None, round=review.round, resolved_at__isnull=True
+        ).exists()
+        if assessment.is_concern and not already_open:
             label = assessment.get_verdict_display()
             Comment.objects.create(
                 claim=claim,
@@ -181,17 +184,16 @@ def assess_claim(review, claim, *, by, verdict, note=""):
 
 def submit_review(review, *, by, recommendation, summary=""):
     """A reviewer submits their open review of the current round with a recommendation."""
-    if by is None or review.reviewer_id != by.pk:
-        raise WorkflowError("Only its reviewer may submit this review.")
-    _require_open(review)
+    _require_reviewer_of_review(by, review, "submit this review")
     if recommendation not in Review.Recommendation.values:
         raise WorkflowError("Choose a recommendation: approve, revise or reject.")
     with transaction.atomic():
+        review = _lock_open(review)
         review.status = Review.Status.SUBMITTED
         review.recommendation = recommendation
         review.summary = summary.strip()[:MAX_TEXT]
         review.submitted_at = timezone.now()
-        review.save()
+        review.save(update_fields=["status", "recommendation", "summary", "submitted_at"])
         _event(review.paper, Event.Action.REVIEW, by, note=recommendation)
         notify(
             "review_submitted",
@@ -201,6 +203,21 @@ def submit_review(review, *, by, recommendation, summary=""):
             recommendation=review.get_recommendation_display(),
             summary=review.summary,
         )
+    return review
+
+
+def _require_reviewer_of_review(by, review, what):
+    if by is None or review.reviewer_id != by.pk:
+        if by is not None:
+            permissions.denied(by, what, f"review {review.pk}")
+        raise WorkflowError(f"Only the reviewer of this review may {what}.")
+    _require_open(review)
+
+
+def _lock_open(review):
+    """The review row, locked, re-checked: a round may have closed since it was read."""
+    review = Review.objects.select_for_update().select_related("paper").get(pk=review.pk)
+    _require_open(review)
     return review
 
 
@@ -420,9 +437,11 @@ def _four_eyes(paper, by, verb, override_reason):
 
 
 def _approved_by_another_editor(paper):
-    approval = (
-        paper.events.filter(action=Event.Action.APPROVE).order_by("-created_at", "-pk").first()
-    )
+    """The approval in force (the paper is approved) was given by an editor who is not one of
+    its authors. Older approvals were used up by publishing or withdrawn by a new round."""
+    if paper.stage != Stage.APPROVED:
+        return False
+    approval = paper.events.filter(action=Event.Action.APPROVE).order_by("-pk").first()
     return approval is not None and not paper.authors.filter(pk=approval.actor_id).exists()
 
 
@@ -431,11 +450,14 @@ def _approved_by_another_editor(paper):
 
 def _require_editor(user, what):
     if user is not None and not permissions.is_editor(user):
+        permissions.denied(user, what, "")
         raise WorkflowError(f"Only editors may {what}.")
 
 
 def _require_reviewer_of(user, paper):
     if user is None or not permissions.can_review(user, paper):
+        if user is not None:
+            permissions.denied(user, "take part in a review", paper.slug)
         raise WorkflowError("You are not a reviewer or editor of this paper.")
 
 

@@ -474,7 +474,10 @@ class TestSubmitReview:
         self, draft, editor, reviewer, other_reviewer, name, request
     ):
         paper = in_review(draft, editor, reviewer, other_reviewer)
-        with unchanged(paper), pytest.raises(WorkflowError, match="Only its reviewer"):
+        with (
+            unchanged(paper),
+            pytest.raises(WorkflowError, match="Only the reviewer of"),
+        ):
             workflow.submit_review(
                 review_of(paper, reviewer), by=persona(request, name), recommendation="approve"
             )
@@ -945,3 +948,31 @@ class TestDeniedAccessIsLogged:
         with caplog.at_level(logging.WARNING, logger="security"), pytest.raises(Http404):
             permissions.paper_for_review(outsider, "no-such-paper")
         assert not [r for r in caplog.records if r.name == "security"]
+
+
+class TestTightenedRules:
+    def test_re_assessing_a_concern_does_not_open_a_second_thread(self, draft, editor, reviewer):
+        paper = in_review(draft, editor, reviewer)
+        review, claim = review_of(paper, reviewer), paper.claims.first()
+        workflow.assess_claim(review, claim, by=reviewer, verdict="disputed", note="No.")
+        workflow.assess_claim(review, claim, by=reviewer, verdict="needs-source", note="Cite.")
+        assert claim.comments.filter(parent=None).count() == 1
+
+    def test_someone_removed_from_the_reviewers_group_loses_access(self, draft, editor, reviewer):
+        paper = in_review(draft, editor, reviewer)
+        reviewer.groups.clear()
+        with pytest.raises(WorkflowError, match="not a reviewer or editor"):
+            workflow.add_comment(paper.claims.first(), by=reviewer, body="Still here?")
+
+    def test_an_old_approval_does_not_let_an_author_publish_a_correction(
+        self, draft, editor, other_editor
+    ):
+        draft.authors.add(editor)
+        workflow.publish_paper(approved(draft), by=other_editor)
+        with pytest.raises(WorkflowError, match="a second editor must publish"):
+            workflow.publish_correction(draft, by=editor, note="Quietly changed.")
+
+    def test_a_denied_action_is_logged_for_security(self, draft, outsider, caplog):
+        with caplog.at_level("WARNING", logger="security"), pytest.raises(WorkflowError):
+            workflow.submit_paper(draft, by=outsider)
+        assert "authz.denied user=outsider" in caplog.text

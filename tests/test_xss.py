@@ -30,12 +30,6 @@ from tests.factories import (
 P = pytest.param
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Hundreds of tests here create an editor; password hashing is not what they are about.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 B64_SCRIPT = "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="
 CORPUS = [
     # Raw tags
