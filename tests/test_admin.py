@@ -69,8 +69,10 @@ def test_removing_an_editor_from_the_group_closes_the_admin_at_once(editor_clien
 
 
 def paper_form(paper=None, *, sections=(), claims=(), **fields):
-    """POST data for the paper change form with its section and claim inlines."""
+    """POST data for the paper change form with its section and claim inlines; a change form
+    carries the version of the paper it was opened at (R28)."""
     data = {
+        "opened_version": paper.lock_version if paper is not None else "",
         "title": "Gateway papers",
         "slug": "gateway-papers",
         "standfirst": "",
