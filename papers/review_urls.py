@@ -1,0 +1,14 @@
+from django.urls import path
+
+from papers.views import review as views
+
+app_name = "review"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("<slug:slug>/", views.paper, name="paper"),
+    path("<slug:slug>/claims/<str:public_id>/comment/", views.comment, name="comment"),
+    path("<slug:slug>/claims/<str:public_id>/assess/", views.assess, name="assess"),
+    path("<slug:slug>/comments/<int:comment_id>/resolve/", views.resolve, name="resolve"),
+    path("<slug:slug>/submit/", views.submit, name="submit"),
+    path("<slug:slug>/workflow/<str:action>/", views.workflow_action, name="workflow"),
+]
