@@ -143,7 +143,7 @@ def _normalized(raw):
     return "".join(chars), index
 
 
-def _squash(text):
+def squash(text):
     return " ".join((text or "").split())
 
 
@@ -162,7 +162,7 @@ def find_quote(text, quote, prefix="", suffix=""):
 
     Whitespace differences are ignored. Raises QuoteNotFound with a message for the editor.
     """
-    quote, prefix, suffix = _squash(quote), _squash(prefix), _squash(suffix)
+    quote, prefix, suffix = squash(quote), squash(prefix), squash(suffix)
     if not quote:
         raise QuoteNotFound("The quote is empty.")
     starts, at = [], text.find(quote)
