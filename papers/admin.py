@@ -4,7 +4,7 @@
 import difflib
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F
@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
-from papers import rendering
+from papers import anchoring, rendering
 from papers.admin_workflow import ORPHANED, WorkflowAdminMixin
 from papers.models import (
     Assessment,
@@ -37,15 +37,20 @@ def _touch_papers(paper_ids):
 
 
 class ClaimForm(forms.ModelForm):
-    """Validates a claim against its section's text as submitted on the same page, so an editor
-    can change a section and re-mark its claims in one save."""
+    """Validates a claim the editor marked or changed against its section's text as submitted
+    on the same page, so an editor can change a section and re-mark its claims in one save.
+    Untouched claims are re-anchored after the save (PaperAdmin.save_related)."""
 
     def __init__(self, *args, section_drafts=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.section_drafts = section_drafts or {}
 
+    ANCHOR_FIELDS = {"section", "quote", "prefix", "suffix"}
+
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and not self.ANCHOR_FIELDS & set(self.changed_data):
+            self.instance.check_quote = False
         section = cleaned.get("section")
         if section is not None and str(section.pk) in self.section_drafts:
             draft = self.section_drafts[str(section.pk)]
@@ -254,6 +259,17 @@ class PaperAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         obj.lock_version = form.locked_version + 1
         edited = [f.name for f in Paper._meta.concrete_fields if f.name in form.fields]
         obj.save(update_fields=[*edited, "standfirst_html", "lock_version", "updated_at"])
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        summary = anchoring.reanchor_paper(form.instance)
+        for claim in summary.orphans:
+            self.message_user(
+                request,
+                f"Claim “{claim}” no longer matches its section's text and is marked orphaned; "
+                "re-mark it or remove it before publishing.",
+                messages.WARNING,
+            )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk is not None:

@@ -272,3 +272,31 @@ class TestEditingAids:
         html = editor_client.get(f"/admin/papers/claim/{claim.pk}/change/").content.decode()
         assert "papers/claim-picker.js" in html
         assert "NATO forces are present in Estonia. Russia has not attacked a NATO member." in html
+
+
+class TestReanchoringOnSave:
+    def save(self, client, paper, rows):
+        return client.post(
+            f"/admin/papers/paper/{paper.pk}/change/",
+            paper_form(
+                paper, title=paper.title, slug=paper.slug, sections=rows, claims=claim_rows(paper)
+            ),
+            follow=True,
+        )
+
+    def test_a_small_edit_re_anchors_the_claim_to_the_new_words(self, editor_client, draft):
+        rows = existing_rows(draft)
+        rows[0]["body"] = rows[0]["body"].replace("are present in", "are stationed in")
+        response = self.save(editor_client, draft, rows)
+        assert response.status_code == 200
+        claim = draft.claims.get(section_id=rows[0]["id"])
+        assert claim.quote == "NATO forces are stationed in Estonia."
+        assert not claim.orphaned
+
+    def test_a_rewrite_orphans_the_claim_keeps_its_old_words_and_warns(self, editor_client, draft):
+        rows = existing_rows(draft)
+        rows[0]["body"] = "The whole paragraph was rewritten from scratch."
+        response = self.save(editor_client, draft, rows)
+        claim = draft.claims.get(section_id=rows[0]["id"])
+        assert claim.orphaned and claim.quote == "NATO forces are present in Estonia."
+        assert "is marked orphaned" in response.content.decode()
