@@ -39,6 +39,8 @@ def save_document(document, *, slug=None, tags=(), replace=False, by=None):
     paper = Paper.objects.select_for_update().filter(slug=slug).first()
     if paper is not None and not replace:
         raise ImportRefused(f"A paper with the slug “{slug}” exists already; use --replace.")
+    if paper is not None:
+        paper.lock_version += 1  # an editor's open admin form of this paper is now stale
     paper = paper or Paper(slug=slug)
     paper.title = document["title"].strip()
     paper.standfirst = (document.get("standfirst") or "").strip()

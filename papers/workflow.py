@@ -74,9 +74,13 @@ def submit_paper(paper, *, by):
     with transaction.atomic():
         paper = _lock(paper)
         from_stage = _check_stage(paper, "submit")
-        assignments = list(paper.assignments.select_related("reviewer"))
+        assignments = [
+            a
+            for a in paper.assignments.select_related("reviewer")
+            if permissions.is_reviewer(a.reviewer)  # left the group or deactivated: skipped
+        ]
         if not assignments:
-            raise WorkflowError("Assign at least one reviewer before submitting the paper.")
+            raise WorkflowError("Assign at least one active reviewer before submitting the paper.")
         paper.round += 1
         _move(paper, "submit", extra=["round"])
         for assignment in assignments:
@@ -264,6 +268,12 @@ def approve_paper(paper, *, by, publish_at=None, override_reason=""):
     with transaction.atomic():
         paper = _lock(paper)
         from_stage = _check_stage(paper, "approve")
+        if publish_at is not None and publish_at <= timezone.now():
+            raise WorkflowError(
+                "The publication time is in the past; leave it empty to publish by hand."
+            )
+        if not paper.reviews.filter(round=paper.round, status=Review.Status.SUBMITTED).exists():
+            raise WorkflowError("No reviewer has submitted a review in this round yet.")
         _four_eyes(paper, by, "approve", override_reason)
         paper.publish_at = publish_at
         _move(paper, "approve", extra=["publish_at"])
