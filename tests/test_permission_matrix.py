@@ -1,0 +1,159 @@
+"""Every URL of the project × every role × the methods it accepts (R1, R3, R6, R7, R9).
+
+404 where an answer would reveal something unpublished or someone else's review; 403 where the
+page is known to the user but the action is not theirs; 302 to sign in for anonymous visitors
+of signed-in pages; 405 for a method the URL does not take.
+"""
+
+import pytest
+from django.test import Client
+
+from papers import workflow
+from tests.factories import (
+    ClaimFactory,
+    PaperFactory,
+    ReviewerFactory,
+    SectionFactory,
+    TagFactory,
+    approved,
+)
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["anonymous", "outsider", "unassigned", "assigned", "editor", "superuser"]
+
+
+def expect(anonymous, outsider, unassigned, assigned, editor, superuser):
+    return dict(
+        zip(PERSONAS, (anonymous, outsider, unassigned, assigned, editor, superuser), strict=True)
+    )
+
+
+EVERYONE = expect(200, 200, 200, 200, 200, 200)
+NOBODY = expect(404, 404, 404, 404, 404, 404)
+REVIEW_PAGE = expect(302, 404, 404, 200, 200, 200)
+REVIEW_ACTION = expect(302, 404, 404, 302, 302, 302)
+EDITOR_ACTION = expect(302, 404, 404, 403, 302, 302)
+ADMIN_PAGE = expect(302, 302, 302, 302, 200, 200)
+
+# (method, url, data, expected status per persona)
+MATRIX = [
+    ("get", "/", None, EVERYONE),
+    ("get", "/papers/", None, EVERYONE),
+    ("get", "/papers/?tag=nato", None, EVERYONE),
+    ("get", "/papers/{live}/", None, EVERYONE),
+    ("get", "/papers/{live}/v1/", None, EVERYONE),
+    ("get", "/papers/{live}/v2/", None, NOBODY),
+    ("get", "/papers/{live}/export.md", None, EVERYONE),
+    ("get", "/papers/{live}/export.json", None, EVERYONE),
+    ("get", "/tags/nato/", None, EVERYONE),
+    ("post", "/papers/{live}/", {}, expect(405, 405, 405, 405, 405, 405)),
+    # The paper under review has never been published: nothing public shows it, to anyone.
+    ("get", "/papers/{draft}/", None, NOBODY),
+    ("get", "/papers/{draft}/v1/", None, NOBODY),
+    ("get", "/papers/{draft}/export.json", None, NOBODY),
+    ("get", "/accounts/login/", None, EVERYONE),
+    ("get", "/accounts/logout/", None, expect(405, 405, 405, 405, 405, 405)),
+    ("post", "/accounts/logout/", {}, expect(302, 302, 302, 302, 302, 302)),
+    ("get", "/review/", None, expect(302, 200, 200, 200, 200, 200)),
+    ("get", "/review/{draft}/", None, REVIEW_PAGE),
+    ("get", "/review/{live}/", None, expect(302, 404, 404, 404, 200, 200)),
+    ("get", "/review/{draft}/submit/", None, REVIEW_PAGE),
+    ("get", "/review/{draft}/claims/{claim}/comment/", None, expect(302, 405, 405, 405, 405, 405)),
+    ("post", "/review/{draft}/claims/{claim}/comment/", {"body": "Why?"}, REVIEW_ACTION),
+    ("post", "/review/{draft}/claims/{claim}/assess/", {"verdict": "supported"}, REVIEW_ACTION),
+    ("post", "/review/{draft}/comments/{comment}/resolve/", {}, REVIEW_ACTION),
+    ("post", "/review/{draft}/submit/", {"recommendation": "approve"}, REVIEW_ACTION),
+    # Ids of another paper through this paper's URLs: 404 for everyone who gets that far.
+    (
+        "post",
+        "/review/{draft}/claims/{foreign_claim}/comment/",
+        {"body": "x"},
+        REVIEW_PAGE | {"assigned": 404, "editor": 404, "superuser": 404},
+    ),
+    (
+        "post",
+        "/review/{draft}/comments/{foreign_comment}/resolve/",
+        {},
+        REVIEW_PAGE | {"assigned": 404, "editor": 404, "superuser": 404},
+    ),
+    ("post", "/review/{draft}/workflow/request-changes/", {"reason": "Fix it."}, EDITOR_ACTION),
+    ("post", "/review/{draft}/workflow/approve/", {}, EDITOR_ACTION),
+    ("post", "/review/{draft}/workflow/assign/", {}, EDITOR_ACTION),
+    (
+        "post",
+        "/review/{live}/workflow/withdraw/",
+        {"reason": "x"},
+        expect(302, 404, 404, 404, 302, 302),
+    ),
+    ("get", "/review/{draft}/workflow/approve/", None, expect(302, 405, 405, 405, 405, 405)),
+    ("get", "/admin/", None, ADMIN_PAGE),
+    ("get", "/admin/papers/paper/{draft_pk}/change/", None, ADMIN_PAGE),
+    ("get", "/admin/papers/paper/{draft_pk}/workflow/request-changes/", None, ADMIN_PAGE),
+    (
+        "post",
+        "/admin/papers/paper/{draft_pk}/workflow/request-changes/",
+        {"reason": "x"},
+        expect(302, 302, 302, 302, 302, 302),
+    ),
+    ("post", "/admin/markdown-preview/", {"content": "*x*"}, ADMIN_PAGE),
+]
+
+
+@pytest.fixture
+def world(editor, reviewer):
+    """A published paper, and a never-published paper in review with its reviewer assigned,
+    a thread on one of its claims, and a thread on the published paper's claim."""
+    nato = TagFactory(slug="nato", name="NATO")
+    live = PaperFactory(slug="live-paper")
+    live.tags.add(nato)
+    live_claim = ClaimFactory(section=SectionFactory(paper=live))
+    workflow.publish_paper(approved(live), by=editor)
+    live.refresh_from_db()
+    workflow.assign_reviewer(live, ReviewerFactory(username="live_reviewer"), by=editor)
+
+    draft = PaperFactory(slug="paper-in-review")
+    claim = ClaimFactory(section=SectionFactory(paper=draft))
+    workflow.assign_reviewer(draft, reviewer, by=editor)
+    workflow.submit_paper(draft, by=editor)
+    comment = workflow.add_comment(claim, by=reviewer, body="Source?")
+    foreign_comment = workflow.add_comment(live_claim, by=editor, body="Elsewhere.")
+    return {
+        "live": live.slug,
+        "draft": draft.slug,
+        "draft_pk": draft.pk,
+        "claim": claim.public_id,
+        "comment": comment.pk,
+        "foreign_claim": live_claim.public_id,
+        "foreign_comment": foreign_comment.pk,
+    }
+
+
+@pytest.fixture
+def people(reviewer, outsider, editor, superuser):
+    return {
+        "anonymous": None,
+        "outsider": outsider,
+        "unassigned": ReviewerFactory(username="unassigned"),
+        "assigned": reviewer,
+        "editor": editor,
+        "superuser": superuser,
+    }
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize(
+    ("method", "url", "data", "expected"),
+    MATRIX,
+    ids=[f"{method.upper()} {url}" for method, url, _, _ in MATRIX],
+)
+def test_every_role_gets_the_right_answer_from_every_url(
+    world, people, persona, method, url, data, expected
+):
+    client = Client()
+    if people[persona] is not None:
+        client.force_login(people[persona])
+    response = getattr(client, method)(url.format(**world), data)
+    assert response.status_code == expected[persona]
+    if response.status_code == 302 and persona == "anonymous":
+        assert response["Location"].split("?")[0] in {"/accounts/login/", "/admin/login/", "/"}
