@@ -68,6 +68,19 @@ def in_review(assigned, editor):
     return workflow.submit_paper(assigned, by=editor)
 
 
+def recommend_approval(paper, reviewer):
+    """`reviewer` submits their review of the current round, recommending approval."""
+    review = Review.objects.get(paper=paper, reviewer=reviewer, round=paper.round)
+    return workflow.submit_review(review, by=reviewer, recommendation="approve")
+
+
+@pytest.fixture
+def reviewed(in_review, reviewer):
+    """In review with the reviewer's review submitted: the paper may be approved."""
+    recommend_approval(in_review, reviewer)
+    return in_review
+
+
 class TestButtons:
     @pytest.mark.parametrize(
         ("paper", "action", "data", "event", "expected_stage"),
@@ -80,7 +93,7 @@ class TestButtons:
                 "request_changes",
                 "changes_requested",
             ),
-            ("in_review", "approve", {"publish_at": ""}, "approve", "approved"),
+            ("reviewed", "approve", {"publish_at": ""}, "approve", "approved"),
             ("approved_paper", "publish", {"note": "First."}, "publish", "draft"),
             ("published", "correct", {"note": "Fixed a date."}, "correct", "draft"),
             ("published", "withdraw", {"reason": "Plagiarised."}, "withdraw", "draft"),
@@ -107,19 +120,19 @@ class TestButtons:
         editor_client.post(action_url(assigned, "submit"))
         assert Review.objects.get(paper=assigned).reviewer == reviewer
 
-    def test_approving_for_a_later_time_schedules_it(self, editor_client, in_review):
-        editor_client.post(action_url(in_review, "approve"), {"publish_at": "2999-01-02T09:30"})
-        in_review.refresh_from_db()
-        assert in_review.publish_at.year == 2999
+    def test_approving_for_a_later_time_schedules_it(self, editor_client, reviewed):
+        editor_client.post(action_url(reviewed, "approve"), {"publish_at": "2999-01-02T09:30"})
+        reviewed.refresh_from_db()
+        assert reviewed.publish_at.year == 2999
 
-    def test_a_publication_time_in_the_past_is_refused_by_the_form(self, editor_client, in_review):
+    def test_a_publication_time_in_the_past_is_refused_by_the_form(self, editor_client, reviewed):
         response = editor_client.post(
-            action_url(in_review, "approve"), {"publish_at": "2001-01-01T09:30"}
+            action_url(reviewed, "approve"), {"publish_at": "2001-01-01T09:30"}
         )
         assert response.status_code == 200
         assert "Choose a time in the future." in response.content.decode()
-        in_review.refresh_from_db()
-        assert in_review.stage == "in_review"
+        reviewed.refresh_from_db()
+        assert reviewed.stage == "in_review"
 
     def test_publishing_creates_a_version_and_corrections_flag_it(
         self, editor_client, approved_paper
@@ -183,7 +196,7 @@ class TestRefusals:
         assert response.status_code == 302
         assert response["Location"] == change_url(draft)
         page = editor_client.get(response["Location"]).content.decode()
-        assert "Assign at least one reviewer before submitting the paper." in page
+        assert "Assign at least one active reviewer before submitting the paper." in page
         draft.refresh_from_db()
         assert draft.stage == "draft"
         assert not Event.objects.exists()
@@ -194,23 +207,23 @@ class TestRefusals:
         assert any("cannot be approved" in m for m in messages_after(editor_client, response))
         assert Paper.objects.get().stage == "draft"
 
-    def test_an_author_may_not_approve_their_own_paper(self, editor_client, editor, in_review):
-        in_review.authors.add(editor)
-        response = editor_client.post(action_url(in_review, "approve"), {"publish_at": ""})
+    def test_an_author_may_not_approve_their_own_paper(self, editor_client, editor, reviewed):
+        reviewed.authors.add(editor)
+        response = editor_client.post(action_url(reviewed, "approve"), {"publish_at": ""})
         assert any("You are an author" in m for m in messages_after(editor_client, response))
         assert Paper.objects.get().stage == "in_review"
 
     def test_only_a_superuser_is_offered_the_override_and_it_is_logged(
-        self, editor_client, superuser, in_review
+        self, editor_client, superuser, reviewed
     ):
         assert (
             "override_reason"
-            not in editor_client.get(action_url(in_review, "approve")).context["form"].fields
+            not in editor_client.get(action_url(reviewed, "approve")).context["form"].fields
         )
-        in_review.authors.add(superuser)
+        reviewed.authors.add(superuser)
         root = login(superuser)
         root.post(
-            action_url(in_review, "approve"),
+            action_url(reviewed, "approve"),
             {"publish_at": "", "override_reason": "The second editor is on leave."},
         )
         assert Paper.objects.get().stage == "approved"
@@ -305,6 +318,7 @@ class TestThePaperPage:
         claim = in_review.claims.first()
         review = Review.objects.get(paper=in_review)
         workflow.assess_claim(review, claim, by=reviewer, verdict="disputed", note="Not so.")
+        recommend_approval(in_review, reviewer)
         workflow.approve_paper(in_review, by=editor)
         refused = editor_client.post(action_url(in_review, "publish"), {"note": "v1"})
         assert any("unresolved thread" in m for m in messages_after(editor_client, refused))

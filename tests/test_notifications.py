@@ -56,6 +56,13 @@ def in_review(draft, editor, reviewer):
     return workflow.submit_paper(draft, by=editor)
 
 
+@pytest.fixture
+def reviewed(in_review, reviewer):
+    """In review with the reviewer's review submitted: the paper may be approved."""
+    workflow.submit_review(review_of(in_review, reviewer), by=reviewer, recommendation="approve")
+    return in_review
+
+
 def test_an_assigned_reviewer_is_asked_to_review(sent, draft, editor, reviewer):
     mails = sent(
         workflow.assign_reviewer, draft, reviewer, by=editor, due_date=datetime.date(2026, 3, 1)
@@ -109,7 +116,7 @@ def test_changes_requested_goes_to_the_reviewers_with_the_reason(
     assert "Source the numbers." in mail.body and REVIEW_URL in mail.body
 
 
-def test_an_approval_with_a_date_says_when(sent, draft, editor, reviewer, in_review):
+def test_an_approval_with_a_date_says_when(sent, draft, editor, reviewer, reviewed):
     when = datetime.datetime(2030, 5, 4, 9, 30, tzinfo=datetime.UTC)
     mails = sent(workflow.approve_paper, draft, by=editor, publish_at=when)
     mail = only(mails)

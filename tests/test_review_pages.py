@@ -43,6 +43,13 @@ def in_review(draft, editor, reviewer, other_reviewer):
     return draft
 
 
+@pytest.fixture
+def reviewed(in_review, reviewer):
+    """In review with reviewer's review submitted (so it may be approved), other_reviewer's open."""
+    workflow.submit_review(review_of(reviewer, in_review), by=reviewer, recommendation="approve")
+    return in_review
+
+
 def client_for(user):
     client = Client()
     client.force_login(user)
@@ -711,7 +718,7 @@ class TestWorkflowButtons:
     def test_a_workflow_error_is_a_message_and_changes_nothing(self, draft, as_editor):
         response = as_editor.post(f"{PAGE}workflow/submit/", follow=True)
         assert response.status_code == 200
-        assert "Assign at least one reviewer before submitting the paper." in (
+        assert "Assign at least one active reviewer before submitting the paper." in (
             response.content.decode()
         )
         assert stage_of(draft) == Paper.Stage.DRAFT
@@ -727,17 +734,17 @@ class TestWorkflowButtons:
             "The outlook overreaches."
         )
 
-    def test_an_editor_approves_with_a_publication_time(self, in_review, as_editor):
+    def test_an_editor_approves_with_a_publication_time(self, reviewed, as_editor):
         response = act(as_editor, "approve", {"publish_at": "2031-01-02T09:30"})
         assert messages_of(response) == ["Approved. It will be published at the time set."]
-        in_review.refresh_from_db()
-        assert in_review.stage == Paper.Stage.APPROVED
-        assert in_review.publish_at.isoformat() == "2031-01-02T09:30:00+00:00"
+        reviewed.refresh_from_db()
+        assert reviewed.stage == Paper.Stage.APPROVED
+        assert reviewed.publish_at.isoformat() == "2031-01-02T09:30:00+00:00"
 
-    def test_a_bad_publication_time_is_refused(self, in_review, as_editor):
+    def test_a_bad_publication_time_is_refused(self, reviewed, as_editor):
         response = act(as_editor, "approve", {"publish_at": "next tuesday"})
         assert messages_of(response)[0].startswith("Publish at:")
-        assert stage_of(in_review) == Paper.Stage.IN_REVIEW
+        assert stage_of(reviewed) == Paper.Stage.IN_REVIEW
 
     def test_an_editor_publishes_an_approved_paper(self, in_review, as_editor):
         approved(in_review)

@@ -93,6 +93,19 @@ def review_of(paper, reviewer):
     return Review.objects.get(paper=paper, reviewer=reviewer, round=paper.round)
 
 
+def recommend_approval(paper, reviewer):
+    """`reviewer` submits their review of the current round, recommending approval."""
+    return workflow.submit_review(review_of(paper, reviewer), by=reviewer, recommendation="approve")
+
+
+def reviewed(paper, editor, reviewer, *others):
+    """In review with `reviewer`'s review submitted (so it may be approved); the others' reviews
+    stay open."""
+    paper = in_review(paper, editor, reviewer, *others)
+    recommend_approval(paper, reviewer)
+    return paper
+
+
 def first_claim(paper):
     return paper.claims.get(quote="NATO forces are present in Estonia.")
 
@@ -231,7 +244,41 @@ class TestSubmitPaper:
         ]
 
     def test_submitting_needs_an_assigned_reviewer(self, draft, editor):
-        with unchanged(draft), pytest.raises(WorkflowError, match="Assign at least one reviewer"):
+        with (
+            unchanged(draft),
+            pytest.raises(WorkflowError, match="Assign at least one active reviewer"),
+        ):
+            workflow.submit_paper(draft, by=editor)
+
+    def test_a_reviewer_who_left_the_reviewers_group_is_skipped(
+        self,
+        draft,
+        editor,
+        reviewer,
+        other_reviewer,
+        mailoutbox,
+        django_capture_on_commit_callbacks,
+    ):
+        workflow.assign_reviewer(draft, reviewer, by=editor)
+        workflow.assign_reviewer(draft, other_reviewer, by=editor)
+        other_reviewer.groups.clear()
+        with django_capture_on_commit_callbacks(execute=True), writes("submit"):
+            paper = workflow.submit_paper(draft, by=editor)
+        assert (paper.stage, paper.round) == (Stage.IN_REVIEW, 1)
+        assert list(Review.objects.values_list("reviewer__username", "status")) == [
+            ("reviewer", "open")
+        ]
+        assert [m.to for m in mailoutbox] == [["reviewer@example.org"]]
+
+    def test_a_paper_whose_only_reviewer_left_the_group_cannot_be_submitted(
+        self, draft, editor, reviewer
+    ):
+        workflow.assign_reviewer(draft, reviewer, by=editor)
+        reviewer.groups.clear()
+        with (
+            unchanged(draft),
+            pytest.raises(WorkflowError, match="Assign at least one active reviewer"),
+        ):
             workflow.submit_paper(draft, by=editor)
 
     @pytest.mark.parametrize("name", ["reviewer", "outsider"])
@@ -389,8 +436,10 @@ class TestAssessClaim:
                 review, first_claim(paper), by=persona(request, name), verdict=Verdict.SUPPORTED
             )
 
-    def test_a_paper_no_longer_in_review_cannot_be_assessed(self, draft, editor, reviewer):
-        paper = in_review(draft, editor, reviewer)
+    def test_a_paper_no_longer_in_review_cannot_be_assessed(
+        self, draft, editor, reviewer, other_reviewer
+    ):
+        paper = reviewed(draft, editor, other_reviewer, reviewer)
         workflow.approve_paper(paper, by=editor)  # the review stays open, the paper moved on
         review = review_of(paper, reviewer)
         assert review.status == Review.Status.OPEN
@@ -482,8 +531,10 @@ class TestSubmitReview:
                 review_of(paper, reviewer), by=persona(request, name), recommendation="approve"
             )
 
-    def test_a_review_cannot_be_submitted_once_the_paper_left_review(self, draft, editor, reviewer):
-        paper = in_review(draft, editor, reviewer)
+    def test_a_review_cannot_be_submitted_once_the_paper_left_review(
+        self, draft, editor, reviewer, other_reviewer
+    ):
+        paper = reviewed(draft, editor, other_reviewer, reviewer)
         workflow.approve_paper(paper, by=editor)
         with unchanged(paper), pytest.raises(WorkflowError, match="not in review"):
             workflow.submit_review(review_of(paper, reviewer), by=reviewer, recommendation="reject")
@@ -536,7 +587,7 @@ class TestRequestChanges:
     def test_requesting_changes_on_an_approved_paper_cancels_its_schedule(
         self, draft, editor, reviewer
     ):
-        paper = in_review(draft, editor, reviewer)
+        paper = reviewed(draft, editor, reviewer)
         workflow.approve_paper(paper, by=editor, publish_at=timezone.now() + timedelta(days=1))
         with writes("request_changes"):
             paper = workflow.request_changes(paper, by=editor, reason="Hold it.")
@@ -569,7 +620,7 @@ class TestRequestChanges:
 
 class TestApprovePaper:
     def test_an_editor_approves_for_publication_at_a_set_time(self, draft, editor, reviewer):
-        paper = in_review(draft, editor, reviewer)
+        paper = reviewed(draft, editor, reviewer)
         when = timezone.now() + timedelta(days=1)
         with writes("approve"):
             paper = workflow.approve_paper(paper, by=editor, publish_at=when)
@@ -580,14 +631,14 @@ class TestApprovePaper:
         assert event.note.startswith(f"To be published {when:%Y-%m-%d}")
 
     def test_the_operator_approves_from_the_command_line(self, draft, editor, reviewer):
-        paper = in_review(draft, editor, reviewer)
+        paper = reviewed(draft, editor, reviewer)
         with writes("approve"):
             workflow.approve_paper(paper, by=None)
         assert Event.objects.get(action="approve").actor_name == "command line"
 
     @pytest.mark.parametrize("name", ["reviewer", "outsider"])
     def test_only_editors_approve(self, draft, editor, reviewer, name, request):
-        paper = in_review(draft, editor, reviewer)
+        paper = reviewed(draft, editor, reviewer)
         with unchanged(paper), pytest.raises(WorkflowError, match="Only editors"):
             workflow.approve_paper(paper, by=persona(request, name))
 
@@ -606,7 +657,7 @@ class TestApprovePaper:
 
     def test_an_author_may_not_approve_their_own_paper(self, draft, editor, reviewer):
         draft.authors.add(editor)
-        paper = in_review(draft, editor, reviewer)
+        paper = reviewed(draft, editor, reviewer)
         with unchanged(paper), pytest.raises(WorkflowError, match="You are an author"):
             workflow.approve_paper(paper, by=editor)
         with unchanged(paper), pytest.raises(WorkflowError, match="You are an author"):
@@ -614,7 +665,7 @@ class TestApprovePaper:
 
     def test_another_editor_approves_an_authors_paper(self, draft, editor, other_editor, reviewer):
         draft.authors.add(editor)
-        paper = in_review(draft, editor, reviewer)
+        paper = reviewed(draft, editor, reviewer)
         with writes("approve"):
             workflow.approve_paper(paper, by=other_editor)
 
@@ -622,12 +673,35 @@ class TestApprovePaper:
         self, draft, editor, superuser, reviewer
     ):
         draft.authors.add(superuser)
-        paper = in_review(draft, editor, reviewer)
+        paper = reviewed(draft, editor, reviewer)
         with unchanged(paper), pytest.raises(WorkflowError, match="You are an author"):
             workflow.approve_paper(paper, by=superuser)
         with writes("override", "approve"):
             workflow.approve_paper(paper, by=superuser, override_reason="Editor on leave.")
         assert Event.objects.get(action="override").note == "Four eyes (approve): Editor on leave."
+
+    def test_approving_needs_a_submitted_review_of_the_round(
+        self, draft, editor, reviewer, other_reviewer
+    ):
+        paper = in_review(draft, editor, reviewer, other_reviewer)
+        workflow.assess_claim(
+            review_of(paper, reviewer), first_claim(paper), by=reviewer, verdict=Verdict.SUPPORTED
+        )
+        with unchanged(paper), pytest.raises(WorkflowError, match="No reviewer has submitted"):
+            workflow.approve_paper(paper, by=editor)
+
+    def test_a_review_submitted_in_an_earlier_round_does_not_count(self, draft, editor, reviewer):
+        paper = reviewed(draft, editor, reviewer)
+        workflow.request_changes(paper, by=editor, reason="Rework the outlook.")
+        paper = workflow.submit_paper(paper, by=editor)
+        with unchanged(paper), pytest.raises(WorkflowError, match="No reviewer has submitted"):
+            workflow.approve_paper(paper, by=editor)
+
+    @pytest.mark.parametrize("ago", [timedelta(seconds=1), timedelta(days=365)])
+    def test_a_publication_time_in_the_past_is_refused(self, draft, editor, reviewer, ago):
+        paper = reviewed(draft, editor, reviewer)
+        with unchanged(paper), pytest.raises(WorkflowError, match="time is in the past"):
+            workflow.approve_paper(paper, by=editor, publish_at=timezone.now() - ago)
 
 
 # --- publish_paper, the gate and four eyes ----------------------------------------------------
@@ -635,7 +709,7 @@ class TestApprovePaper:
 
 class TestPublishPaper:
     def test_an_editor_publishes_an_approved_paper(self, draft, editor, reviewer):
-        paper = in_review(draft, editor, reviewer)
+        paper = reviewed(draft, editor, reviewer)
         workflow.approve_paper(paper, by=editor)
         with writes("publish"):
             version = workflow.publish_paper(paper, by=editor, note="First.")
@@ -676,6 +750,7 @@ class TestPublishPaper:
         paper = in_review(draft, editor, reviewer)
         review = review_of(paper, reviewer)
         workflow.assess_claim(review, first_claim(paper), by=reviewer, verdict=verdict)
+        recommend_approval(paper, reviewer)
         paper = workflow.approve_paper(paper, by=editor)
         with unchanged(paper), pytest.raises(WorkflowError, match="unresolved thread"):
             workflow.publish_paper(paper, by=editor)
@@ -688,6 +763,7 @@ class TestPublishPaper:
         paper = in_review(draft, editor, reviewer)
         review = review_of(paper, reviewer)
         workflow.assess_claim(review, first_claim(paper), by=reviewer, verdict="disputed")
+        recommend_approval(paper, reviewer)
         paper = workflow.approve_paper(paper, by=editor)
         workflow.resolve_thread(Comment.objects.get(), by=editor)
         with writes("publish"):
@@ -701,7 +777,7 @@ class TestPublishPaper:
         with unchanged(paper), pytest.raises(WorkflowError, match="You are an author"):
             workflow.publish_paper(paper, by=editor)
         paper = at_stage(draft, Stage.DRAFT)
-        paper = in_review(paper, editor, reviewer)
+        paper = reviewed(paper, editor, reviewer)
         workflow.approve_paper(paper, by=other_editor)
         with writes("publish"):
             workflow.publish_paper(paper, by=editor)
