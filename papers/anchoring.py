@@ -113,9 +113,7 @@ def _match(claim):
     text = claim.section.body_text
     if rendering.locate_quote(text, claim.quote, claim.prefix, claim.suffix):
         return Outcome.EXACT, None
-    quote, prefix, suffix = (
-        rendering.squash(s) for s in (claim.quote, claim.prefix, claim.suffix)
-    )
+    quote, prefix, suffix = (rendering.squash(s) for s in (claim.quote, claim.prefix, claim.suffix))
     if not quote:
         return None
     # Overlapping occurrences too, as find_quote counts them.
