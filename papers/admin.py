@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
-from papers import anchoring, rendering
+from papers import anchoring, audit, rendering
 from papers.admin_workflow import ORPHANED, WorkflowAdminMixin
 from papers.models import (
     Assessment,
@@ -253,12 +253,26 @@ class PaperAdmin(WorkflowAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            audit.record(audit.Action.CREATE, by=request.user, paper=obj)
+            return
         # The row is locked since the form's clean. Only the fields this form edits are
         # written: a workflow change made after the page loaded its paper is never undone.
         obj.lock_version = form.locked_version + 1
         edited = [f.name for f in Paper._meta.concrete_fields if f.name in form.fields]
         obj.save(update_fields=[*edited, "standfirst_html", "lock_version", "updated_at"])
+        audit.record(
+            audit.Action.EDIT, by=request.user, paper=obj, note=", ".join(form.changed_data)
+        )
+
+    def delete_model(self, request, obj):
+        pk, title = obj.pk, obj.title
+        super().delete_model(request, obj)
+        audit.record(audit.Action.DELETE, by=request.user, paper_id=pk, title=title)
+
+    def delete_queryset(self, request, queryset):
+        for paper in queryset:
+            self.delete_model(request, paper)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

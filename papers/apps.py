@@ -7,6 +7,9 @@ class PapersConfig(AppConfig):
     name = "papers"
     verbose_name = "Papers"
 
+    def ready(self):
+        from papers import audit  # noqa: F401  (connects the sign-in audit receivers)
+
 
 class EditorsAdminConfig(admin_apps.AdminConfig):
     """The Django admin, open only to the Editors group (papers.admin_site.EditorsAdminSite)."""

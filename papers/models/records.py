@@ -107,6 +107,9 @@ class Event(models.Model):
     """Append-only audit log of workflow actions; it outlives the people and papers it names."""
 
     class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        EDIT = "edit", "Edited"
+        DELETE = "delete", "Deleted"
         IMPORT = "import", "Imported"
         ASSIGN = "assign", "Reviewer assigned"
         UNASSIGN = "unassign", "Reviewer unassigned"
@@ -121,6 +124,8 @@ class Event(models.Model):
         CORRECT = "correct", "Correction published"
         WITHDRAW = "withdraw", "Withdrawn"
         OVERRIDE = "override", "Rule overridden"
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
 
     action = models.CharField(max_length=30, choices=Action.choices)
     # DO_NOTHING without a database constraint: the row keeps the id of a deleted paper or user
