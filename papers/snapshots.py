@@ -81,30 +81,36 @@ def _compact(mapping):
     return {key: value for key, value in mapping.items() if value not in ("", [], None)}
 
 
+def numbered_claims(document):
+    """(number, section, claim) in reading order: the numbering readers see in a version."""
+    number = 0
+    for section in document["sections"]:
+        for claim in document.get("claims", []):
+            if claim.get("section") == section["anchor"]:
+                number += 1
+                yield number, section, claim
+
+
 def render_body(document):
     """Sections with marked, numbered claims and their notes: the HTML stored in a version."""
     tag_names = {tag["slug"]: tag["name"] for tag in document.get("taxonomy", [])}
     kinds = dict(Claim.Kind.choices)
-    number = 0
+    by_section = {}
+    for number, section, claim in numbered_claims(document):
+        by_section.setdefault(section["anchor"], []).append(
+            {
+                **claim,
+                "number": number,
+                "kind_label": kinds.get(claim["kind"], claim["kind"]),
+                "tag_list": [(slug, tag_names.get(slug, slug)) for slug in claim.get("tags", [])],
+                "note_html": rendering.render_plain(claim.get("note", "")),
+            }
+        )
     sections = []
     for section in document["sections"]:
-        claims = []
-        for claim in document.get("claims", []):
-            if claim.get("section") == section["anchor"]:
-                number += 1
-                claims.append(
-                    {
-                        **claim,
-                        "number": number,
-                        "kind_label": kinds.get(claim["kind"], claim["kind"]),
-                        "tag_list": [
-                            (slug, tag_names.get(slug, slug)) for slug in claim.get("tags", [])
-                        ],
-                        "note_html": rendering.render_plain(claim.get("note", "")),
-                    }
-                )
+        claims = by_section.get(section["anchor"], [])
         html, _ = rendering.mark_claims(rendering.render_markdown(section["body"]), claims)
         sections.append({**section, "html": rendering.stored_html(html), "claims": claims})
     body = render_to_string("papers/_version_body.html", {"sections": sections})
     toc = [{"anchor": s["anchor"], "heading": s["heading"]} for s in document["sections"]]
-    return body, toc, number
+    return body, toc, sum(len(claims) for claims in by_section.values())

@@ -6,13 +6,25 @@ in one transaction, writes one Event, and sends its emails after commit. `by=Non
 an operator at the command line (or the scheduler), who acts with the machine's authority.
 """
 
+import hashlib
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from papers import permissions, rendering, snapshots
-from papers.models import Assessment, Assignment, Comment, Event, Paper, Review, Version
+from papers import documents, permissions, rendering, search, snapshots
+from papers.models import (
+    Assessment,
+    Assignment,
+    Comment,
+    Event,
+    Paper,
+    Review,
+    Tag,
+    Version,
+    VersionClaim,
+)
 from papers.notifications import notify
 
 Stage = Paper.Stage
@@ -310,6 +322,7 @@ def withdraw_paper(paper, *, by, reason):
         paper.withdrawn_at = timezone.now()
         paper.withdrawal_reason = reason
         paper.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
+        search.unindex(paper)
         _event(paper, Event.Action.WITHDRAW, by, note=reason)
         notify("withdrawn", paper, [*_editors_of(paper), *_reviewers_of(paper)], by_name=_name(by))
     return paper
@@ -358,7 +371,7 @@ def _publish(paper, *, by, note, override_reason, correction):
         document = snapshots.paper_document(paper, with_review=True)
         body_html, toc, claim_count = snapshots.render_body(document)
         number = (paper.versions.aggregate(top=Max("number"))["top"] or 0) + 1
-        version = Version.objects.create(
+        version = Version(
             paper=paper,
             number=number,
             title=paper.title,
@@ -374,7 +387,13 @@ def _publish(paper, *, by, note, override_reason, correction):
             published_by=by,
             published_by_name=_name(by),
         )
+        version.fingerprint = hashlib.sha256(
+            documents.to_json(version.export_document()).encode()
+        ).hexdigest()
+        version.save()
         version.tags.set(paper.tags.all())
+        _record_claims(version, document)
+        search.index(version, document)
         paper.live_version = version
         paper.publish_at = None
         if not correction or paper.stage == Stage.APPROVED:
@@ -386,6 +405,37 @@ def _publish(paper, *, by, note, override_reason, correction):
         _event(paper, action, by, from_stage=from_stage, version_number=number, note=note)
         notify("published", paper, [*_editors_of(paper), *_reviewers_of(paper)], version=version)
     return version
+
+
+def _record_claims(version, document):
+    """The version's claims as rows, for the claims index and each claim's history."""
+    rows = [
+        VersionClaim(
+            version=version,
+            paper=version.paper,
+            public_id=claim["id"],
+            number=number,
+            section_anchor=section["anchor"],
+            section_heading=section["heading"],
+            quote=claim["quote"],
+            kind=claim["kind"],
+            status=claim.get("review", {}).get("status", "unchecked"),
+            status_label=claim.get("review", {}).get("label", "Not checked by a reviewer"),
+        )
+        for number, section, claim in snapshots.numbered_claims(document)
+    ]
+    VersionClaim.objects.bulk_create(rows)
+    tags = {tag.slug: tag for tag in Tag.objects.filter(slug__in=_claim_tag_slugs(document))}
+    VersionClaim.tags.through.objects.bulk_create(
+        VersionClaim.tags.through(versionclaim_id=row.pk, tag_id=tags[slug].pk)
+        for row, (_, _, claim) in zip(rows, snapshots.numbered_claims(document), strict=True)
+        for slug in claim.get("tags", [])
+        if slug in tags
+    )
+
+
+def _claim_tag_slugs(document):
+    return {slug for claim in document.get("claims", []) for slug in claim.get("tags", [])}
 
 
 def _gate(paper, by, override_reason):

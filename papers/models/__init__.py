@@ -7,8 +7,9 @@ from papers.models.content import (
     Tag,
     new_public_id,  # referenced by migration 0001
 )
-from papers.models.records import Event, Immutable, Version
+from papers.models.records import Event, Immutable, Version, VersionClaim
 from papers.models.reviews import Assessment, Assignment, Comment, Review
+from papers.models.search import SearchDocument
 
 __all__ = [
     "PUBLIC_ID_ALPHABET",
@@ -16,6 +17,7 @@ __all__ = [
     "Assignment",
     "Comment",
     "Review",
+    "SearchDocument",
     "Claim",
     "Event",
     "Immutable",
@@ -24,5 +26,6 @@ __all__ = [
     "Source",
     "Tag",
     "Version",
+    "VersionClaim",
     "new_public_id",
 ]

@@ -56,6 +56,12 @@ class Version(models.Model):
         related_name="+",
     )
     published_by_name = models.CharField(max_length=150, blank=True)
+    fingerprint = models.CharField(
+        "SHA-256",
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of this version's export.json, so a reader can verify a copy.",
+    )
 
     objects = VersionQuerySet.as_manager()
 
@@ -101,6 +107,53 @@ class Version(models.Model):
     @property
     def standfirst(self):
         return rendering.stored_html(self.standfirst_html)
+
+
+class VersionClaimQuerySet(ImmutableQuerySet):
+    def listed(self):
+        """Claims of the versions readers see now, in papers that are not withdrawn."""
+        return self.filter(version__in=Version.objects.listed())
+
+
+class VersionClaim(models.Model):
+    """A claim as published in one version: what the claims index, claim pages and their
+    history read. Written by publishing, never changed."""
+
+    version = models.ForeignKey(Version, on_delete=models.PROTECT, related_name="claims")
+    paper = models.ForeignKey("papers.Paper", on_delete=models.PROTECT, related_name="+")
+    public_id = models.CharField(max_length=20, db_index=True)
+    number = models.PositiveIntegerField(help_text="The claim's number in this version.")
+    section_anchor = models.CharField(max_length=120)
+    section_heading = models.CharField(max_length=300)
+    quote = models.TextField()
+    kind = models.CharField(max_length=20)
+    status = models.CharField(max_length=20, help_text="See papers.verdicts.STATUSES.")
+    status_label = models.CharField(max_length=200)
+    tags = models.ManyToManyField("papers.Tag", blank=True, related_name="version_claims")
+
+    objects = VersionClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["version", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "public_id"], name="one_published_claim_per_version"
+            )
+        ]
+
+    def __str__(self):
+        return self.quote if len(self.quote) <= 80 else self.quote[:79] + "…"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise Immutable("A published claim cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("papers:claim", args=[self.public_id])
+
+    def delete(self, *args, **kwargs):
+        raise Immutable("A published claim cannot be deleted.")
 
 
 class Event(models.Model):

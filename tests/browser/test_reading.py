@@ -103,7 +103,9 @@ def test_the_paper_page_has_no_console_errors_or_failed_requests(demo, live_serv
 
 
 @pytest.mark.browser
-def test_a_draft_paper_is_not_found(transactional_db, live_server, page, expect):
+def test_a_draft_paper_is_not_found(
+    transactional_db, django_db_serialized_rollback, live_server, page, expect
+):
     draft = PaperFactory(title="Unpublished thoughts", slug="unpublished-thoughts")
     section = SectionFactory(paper=draft, heading="Background", position=0)
     ClaimFactory(paper=draft, section=section, quote="NATO forces are present in Estonia.")
