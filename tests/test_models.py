@@ -3,8 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from papers.models import PUBLIC_ID_ALPHABET, Claim
-from tests.factories import ClaimFactory, PaperFactory, SectionFactory
+from papers import workflow
+from papers.models import PUBLIC_ID_ALPHABET, Claim, Paper
+from tests.factories import ClaimFactory, PaperFactory, SectionFactory, approved
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +76,14 @@ class TestClaims:
         claim.section.save()
         claim = Claim.objects.get(pk=claim.pk)
         assert claim.is_orphaned
+
+
+class TestPaperSave:
+    def test_saving_a_copy_loaded_before_publishing_keeps_the_publication(self, draft, editor):
+        stale = Paper.objects.get(pk=draft.pk)
+        workflow.publish_paper(approved(draft), by=editor)
+        stale.title = "Renamed"
+        stale.save()
+        fresh = Paper.objects.get(pk=draft.pk)
+        assert fresh.title == "Renamed"
+        assert (fresh.live_version.number, fresh.stage) == (1, "draft")

@@ -119,8 +119,20 @@ class Paper(models.Model):
     def __str__(self):
         return self.title
 
+    # Fields that only papers.workflow changes, always naming them in update_fields. A plain
+    # save() of a Paper loaded earlier leaves them alone, so it cannot undo a publication.
+    WORKFLOW_FIELDS = frozenset(
+        {"stage", "round", "live_version", "publish_at", "withdrawn_at", "withdrawal_reason"}
+    )
+
     def save(self, *args, **kwargs):
         self.standfirst_html = rendering.render_markdown(self.standfirst)
+        if not self._state.adding and kwargs.get("update_fields") is None and not args:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.WORKFLOW_FIELDS
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
