@@ -1,13 +1,17 @@
 from django.urls import path
 
-from papers.views import public as views
+from papers.views import claims, history, public
 
 app_name = "papers"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("papers/", views.paper_list, name="list"),
-    path("papers/<slug:slug>/", views.paper_detail, name="detail"),
-    path("papers/<slug:slug>/v<int:number>/", views.version_detail, name="version"),
-    path("papers/<slug:slug>/export.<str:fmt>", views.export, name="export"),
-    path("tags/<slug:slug>/", views.tag_detail, name="tag"),
+    path("", public.home, name="home"),
+    path("papers/", public.paper_list, name="list"),
+    path("papers/<slug:slug>/", public.paper_detail, name="detail"),
+    path("papers/<slug:slug>/v<int:number>/", public.version_detail, name="version"),
+    path("papers/<slug:slug>/versions/", history.version_list, name="versions"),
+    path("papers/<slug:slug>/diff/<int:a>/<int:b>/", history.diff, name="diff"),
+    path("papers/<slug:slug>/export.<str:fmt>", public.export, name="export"),
+    path("claims/", claims.claim_list, name="claims"),
+    path("claims/<str:public_id>/", claims.claim_detail, name="claim"),
+    path("tags/<slug:slug>/", claims.tag_detail, name="tag"),
 ]
