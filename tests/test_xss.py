@@ -3,6 +3,7 @@
 Every output is parsed with html5lib, as a browser would, and checked by `violations` (R15).
 """
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -144,8 +145,12 @@ PAGE_TAGS |= {"div", "span", "time", "sup", "mark"}
 HEAD_TAGS = {
     "title": set(),
     "meta": {"charset", "name", "content", "property"},
-    "link": {"rel", "href"},
+    "link": {"rel", "href", "type", "title"},  # type and title: the feed's autodiscovery link
+    "script": {"type"},  # JSON-LD only: see _check
 }
+# The site's search box (a GET form to the paper list, in the page chrome) is the one form
+# allowed on public pages.
+SEARCH_FORM_TAGS = {"form", "label", "input", "button"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "srcset", "poster", "background"}
 URL_ATTRIBUTES |= {"cite", "data", "lowsrc", "dynsrc", "longdesc", "codebase", "ping"}
 SAFE_SCHEMES = {"http", "https", "mailto"}
@@ -166,12 +171,26 @@ def violations(markup, *, page=False):
     """Everything in markup that could run script once a browser has parsed it."""
     allowed = PAGE_TAGS if page else FRAGMENT_TAGS
     root = html5lib.parse(markup, namespaceHTMLElements=False)
+    search_box = set()
+    if page:
+        for form in root.iter("form"):
+            if form.get("action") == "/papers/" and form.get("method", "get").lower() == "get":
+                search_box |= {id(element) for element in form.iter()}
     problems = _check(root, None, allowed, page)
     for parent in root.iter():
         for element in parent:
             if isinstance(element.tag, str):
-                problems += _check(element, local(parent.tag), allowed, page)
+                chrome = allowed | SEARCH_FORM_TAGS if id(element) in search_box else allowed
+                problems += _check(element, local(parent.tag), chrome, page)
     return problems
+
+
+def _is_json(text):
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check(element, parent, allowed, page):
@@ -180,6 +199,12 @@ def _check(element, parent, allowed, page):
     problems = []
     if page and tag in HEAD_TAGS and parent == "head":
         problems += [f"<{tag} {name}>" for name in attrs if name not in HEAD_TAGS[tag]]
+        # A data block, not a script: browsers run no type they do not know, and JSON that
+        # parses is all of its text (a stray </script> would have cut it short).
+        if tag == "script" and (
+            attrs.get("type") != "application/ld+json" or not _is_json(element.text or "")
+        ):
+            problems.append("<script> that is not JSON-LD")
     elif namespaced or tag not in allowed:
         problems.append(f"<{tag}> element")
     for name, value in attrs.items():
@@ -212,6 +237,33 @@ def test_oracle_catches_executable_markup(bad):
 
 def test_oracle_catches_extra_head_elements_on_a_page():
     assert violations('<head><meta http-equiv="refresh"><script></script></head>', page=True)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '<head><script type="application/ld+json">{"a": "</script><script>alert(1)</script>',
+        '<head><script type="application/ld+json">alert(1)</script></head>',
+        '<head><script type="text/javascript">{}</script></head>',
+        '<head><script type="application/ld+json" src="//evil.example/x.js"></script></head>',
+        '<body><script type="application/ld+json">{}</script></body>',
+        '<main><form action="/papers/" method="post"><input name="q"></form></main>',
+        '<main><form action="/elsewhere/"><input name="q"></form></main>',
+        '<main><input autofocus onfocus="alert(1)"></main>',
+    ],
+)
+def test_oracle_allows_only_json_ld_and_the_search_box(bad):
+    assert violations(bad, page=True)
+
+
+def test_oracle_passes_json_ld_and_the_search_box():
+    page = (
+        '<head><script type="application/ld+json">{"headline": "\\u003C/script\\u003E"}'
+        '</script></head><main><form role="search" method="get" action="/papers/">'
+        '<label for="q">Search</label><input id="q" type="search" name="q">'
+        '<button type="submit">Search</button></form></main>'
+    )
+    assert violations(page, page=True) == []
 
 
 def test_oracle_passes_safe_links_and_page_chrome():

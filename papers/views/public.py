@@ -1,11 +1,13 @@
 """Readers' pages. Only published versions are ever shown; anything else is a 404."""
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from papers import documents
+from papers import documents, search
 from papers.models import Paper, Tag, Version
 
 PAPERS_PER_PAGE = 20
@@ -25,8 +27,14 @@ def paper_list(request):
     if slug := request.GET.get("tag"):
         tag = get_object_or_404(Tag, slug=slug)
         papers = papers.filter(live_version__tags=tag)
+    query, notice = search.clean_query(request.GET.get("q", ""))
+    if query:
+        papers = search.matching(papers, query)
     page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "papers/paper_list.html", {"page": page, "tag": tag})
+    if query:
+        page.object_list = search.with_snippets(page.object_list, query)
+    context = {"page": page, "tag": tag, "search_query": query, "search_notice": notice}
+    return render(request, "papers/paper_list.html", context)
 
 
 @require_safe
@@ -38,7 +46,7 @@ def paper_detail(request, slug):
 @require_safe
 def version_detail(request, slug, number):
     version = get_object_or_404(
-        Version.objects.defer("snapshot").select_related("paper__live_version"),
+        Version.objects.select_related("paper__live_version"),
         paper__slug=slug,
         paper__live_version__isnull=False,
         number=number,
@@ -66,10 +74,15 @@ def export(request, slug, fmt):
 
 
 @require_safe
-def tag_detail(request, slug):
-    tag = get_object_or_404(Tag, slug=slug)
-    papers = Paper.objects.listed().for_listing().filter(live_version__tags=tag)
-    return render(request, "papers/tag_detail.html", {"tag": tag, "papers": papers})
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Allow: /",
+        "Disallow: /admin/",
+        "Disallow: /review/",
+        f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 def not_found(request, exception):

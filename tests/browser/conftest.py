@@ -8,6 +8,7 @@ Environment:
   STANDPOINT_CHROMIUM  the chromium executable (default /usr/bin/chromium)
 """
 
+import io
 import os
 import re
 import shutil
@@ -24,6 +25,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+DEMO_SLUG = "baltic-states-nato"  # the paper that load_demo makes, with versions 1 and 2
+DEMO_REVIEWER = ("reviewer", "standpoint-reviewer")  # load_demo's reviewer: username, password
 # Playwright waits this long for each expectation before failing: generous for a 2-core CI box.
 EXPECT_TIMEOUT_MS = 10_000
 
@@ -130,3 +133,82 @@ def expect(chromium_context):
     from playwright.sync_api import expect
 
     return expect
+
+
+# --- Tools from .ci/node_modules (npm ci --prefix .ci), and the demo content ---------------------
+
+CI_NODE_MODULES = Path(__file__).resolve().parents[2] / ".ci" / "node_modules"
+
+
+def _missing(message):
+    """Under CI (the CI variable set) a missing tool fails the test; elsewhere it skips it."""
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def ci_tool(relative):
+    """A file of an npm package that .ci/package.json pins, installed in .ci/node_modules."""
+    path = CI_NODE_MODULES / relative
+    if not path.is_file():
+        _missing(f"{path} is missing: run npm ci --prefix .ci (bash .ci/run does)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    """axe-core's source, for evaluating in a page (see test_accessibility.run_axe)."""
+    return ci_tool("axe-core/axe.min.js").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def vnu_command():
+    """The Nu HTML Checker's command line, up to its options: java -jar …/vnu.jar."""
+    jar = ci_tool("vnu-jar/build/dist/vnu.jar")
+    java = shutil.which("java")
+    if java is None:
+        _missing("No java on the PATH: the Nu HTML Checker needs Java 11 or later")
+    return [java, "-jar", str(jar)]
+
+
+@pytest.fixture
+def demo_site(transactional_db, django_db_serialized_rollback):
+    """The demo paper (load_demo --force, as DEBUG is off) and a withdrawn paper.
+
+    Returns the values that page addresses are made from: {paper}, {claim}, {tag}, {withdrawn}.
+    Serialized rollback puts back what migrations made (the Editors and Reviewers groups that
+    load_demo needs), which the flush after every transactional test empties.
+    """
+    from django.core.management import call_command
+
+    from papers import workflow
+    from papers.models import Claim
+    from tests.factories import ClaimFactory, PaperFactory, SectionFactory
+
+    call_command("load_demo", force=True, stdout=io.StringIO())
+    withdrawn = PaperFactory(title="Sanctions That Worked", slug="sanctions-that-worked")
+    section = SectionFactory(paper=withdrawn, position=0, heading="Background")
+    ClaimFactory(paper=withdrawn, section=section)
+    workflow.publish_paper(withdrawn, by=None, note="First publication.")
+    workflow.withdraw_paper(withdrawn, by=None, reason="The trade figures were wrong.")
+    claim = Claim.objects.filter(paper__slug=DEMO_SLUG).order_by("pk").first()
+    return {
+        "paper": DEMO_SLUG,
+        "claim": claim.public_id,
+        "tag": "nato",
+        "withdrawn": withdrawn.slug,
+    }
+
+
+@pytest.fixture
+def sign_in_demo_reviewer(page, live_server, expect):
+    """A function that signs the page in as load_demo's reviewer, through the sign-in form."""
+
+    def sign_in():
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label("Username").fill(DEMO_REVIEWER[0])
+        page.get_by_label("Password").fill(DEMO_REVIEWER[1])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(live_server.url + "/")
+
+    return sign_in

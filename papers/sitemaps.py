@@ -1,0 +1,80 @@
+"""sitemap.xml: the home page, the paper list, and every listed paper, claim and tag."""
+
+from functools import cached_property
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
+from django.urls import reverse
+
+from papers.models import Paper, Tag, Version, VersionClaim
+
+
+class SiteSitemap(Sitemap):
+    """Absolute URLs from settings.SITE_URL rather than from the request's Host header."""
+
+    def get_domain(self, site=None):
+        return urlsplit(settings.SITE_URL).netloc
+
+    def get_protocol(self, protocol=None):
+        return urlsplit(settings.SITE_URL).scheme
+
+
+class PageSitemap(SiteSitemap):
+    def items(self):
+        return ["papers:home", "papers:list", "papers:claims"]
+
+    def location(self, name):
+        return reverse(name)
+
+    def lastmod(self, name):
+        return self.latest_publication
+
+    @cached_property
+    def latest_publication(self):
+        return Version.objects.listed().aggregate(latest=Max("published_at"))["latest"]
+
+
+class PaperSitemap(SiteSitemap):
+    """Each listed paper at its own address, which shows the latest version."""
+
+    def items(self):
+        return (
+            Paper.objects.listed()
+            .select_related("live_version")
+            .only("slug", "live_version__published_at")
+            .order_by("pk")
+        )
+
+    def lastmod(self, paper):
+        return paper.live_version.published_at
+
+
+class ClaimSitemap(SiteSitemap):
+    def items(self):
+        return (
+            VersionClaim.objects.listed()
+            .select_related("version")
+            .only("public_id", "version__published_at")
+            .order_by("pk")
+        )
+
+    def lastmod(self, claim):
+        return claim.version.published_at
+
+
+class TagSitemap(SiteSitemap):
+    def items(self):
+        return Tag.objects.published().annotate(latest=Max("versions__published_at")).order_by("pk")
+
+    def lastmod(self, tag):
+        return tag.latest
+
+
+SITEMAPS = {
+    "pages": PageSitemap,
+    "papers": PaperSitemap,
+    "claims": ClaimSitemap,
+    "tags": TagSitemap,
+}
