@@ -475,3 +475,12 @@ class TestQueryCounts:
         with django_assert_num_queries(2):  # the paper with its version, and its tags
             response = client.get("/papers/first-edition/")
         assert "50 marked claims" in panel(response.content.decode())
+
+
+def test_the_exports_carry_the_fingerprint_of_the_json_export(client, published):
+    """The SHA-256 shown on the page is in the JSON export's ETag and the Markdown front matter."""
+    json_export = client.get(f"/papers/{published.slug}/export.json")
+    digest = hashlib.sha256(json_export.content).hexdigest()
+    assert json_export["ETag"] == f'"sha256-{digest}"'
+    markdown = client.get(f"/papers/{published.slug}/export.md").content.decode()
+    assert f"sha256_of_export_json: {digest}" in markdown

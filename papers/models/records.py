@@ -88,17 +88,21 @@ class Version(models.Model):
     def delete(self, *args, **kwargs):
         raise Immutable("A published version cannot be deleted.")
 
-    def export_document(self):
-        """The version in the interchange format, with its publication facts."""
-        return {
-            **self.snapshot,
-            "version": {
-                "number": self.number,
-                "published_at": self.published_at.isoformat(),
-                "note": self.note,
-                "is_correction": self.is_correction,
-            },
+    def export_document(self, *, with_fingerprint=False):
+        """The version in the interchange format, with its publication facts.
+
+        The fingerprint is the SHA-256 of the JSON export made without it, so only the other
+        formats (Markdown) can carry it inside; the JSON export carries it in a header.
+        """
+        facts = {
+            "number": self.number,
+            "published_at": self.published_at.isoformat(),
+            "note": self.note,
+            "is_correction": self.is_correction,
         }
+        if with_fingerprint:
+            facts["sha256_of_export_json"] = self.fingerprint
+        return {**self.snapshot, "version": facts}
 
     @property
     def body(self):

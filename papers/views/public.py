@@ -65,11 +65,16 @@ def export(request, slug, fmt):
     if fmt not in {"md", "json"}:
         raise Http404("Exports are .md or .json.")
     paper = get_object_or_404(Paper.objects.published().select_related("live_version"), slug=slug)
-    document = paper.live_version.export_document()
+    version = paper.live_version
     if fmt == "json":
-        return HttpResponse(documents.to_json(document), content_type="application/json")
+        response = HttpResponse(
+            documents.to_json(version.export_document()), content_type="application/json"
+        )
+        response["ETag"] = f'"sha256-{version.fingerprint}"'
+        return response
     return HttpResponse(
-        documents.to_markdown(document), content_type="text/markdown; charset=utf-8"
+        documents.to_markdown(version.export_document(with_fingerprint=True)),
+        content_type="text/markdown; charset=utf-8",
     )
 
 

@@ -23,9 +23,9 @@ class Command(BaseCommand):
             version = paper.versions.filter(number=number).first()
             if version is None:
                 raise CommandError(f"“{slug}” has no version {number}.")
-            document = version.export_document()
+            document = version.export_document(with_fingerprint=fmt == "md")
         elif paper.live_version is not None:
-            document = paper.live_version.export_document()
+            document = paper.live_version.export_document(with_fingerprint=fmt == "md")
         else:
             document = snapshots.paper_document(paper)
         writer = documents.to_json if fmt == "json" else documents.to_markdown
