@@ -63,6 +63,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("STANDPOINT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+SITE_NAME = env_str("STANDPOINT_SITE_NAME", "Standpoint")
 
 INSTALLED_APPS = [
     "papers.apps.EditorsAdminConfig",

@@ -9,16 +9,18 @@ from django.utils.html import linebreaks
 from papers import rendering
 from papers.models import Paper, Version
 
-SITE_NAME = "Standpoint"
-
 
 class VersionFeed(Feed):
     """Links are absolute from settings.SITE_URL, so they do not depend on the Host header."""
 
     feed_type = Atom1Feed
-    title = f"{SITE_NAME}: published papers"
     subtitle = "Each published version of a position paper, corrections included."
-    author_name = SITE_NAME
+
+    def title(self):
+        return f"{settings.SITE_NAME}: published papers"
+
+    def author_name(self):
+        return settings.SITE_NAME
 
     def link(self):
         return settings.SITE_URL + reverse("papers:list")
@@ -48,7 +50,7 @@ class VersionFeed(Feed):
         return linebreaks(text, autoescape=True)
 
     def item_author_name(self, version):
-        return version.byline or SITE_NAME
+        return version.byline or settings.SITE_NAME
 
     def item_pubdate(self, version):
         return version.published_at
