@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -75,18 +76,22 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "markdownx",
+    "axes",
     "papers",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it turns a locked-out sign-in (any view's) into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -117,6 +122,12 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Axes first: it refuses a locked-out username and address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -153,6 +164,15 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A `__Host-` session cookie cannot be set or overwritten by a subdomain or over plain HTTP.
+# Browsers drop such a cookie unless it is Secure, so it needs secure cookies. The CSRF cookie
+# keeps its name: django-markdownx's preview script reads `csrftoken`.
+if env_bool("DJANGO_HOST_PREFIXED_SESSION_COOKIE", False):
+    if not SESSION_COOKIE_SECURE:
+        raise ImproperlyConfigured(
+            "DJANGO_HOST_PREFIXED_SESSION_COOKIE needs DJANGO_SECURE_COOKIES on."
+        )
+    SESSION_COOKIE_NAME = "__Host-sessionid"
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
@@ -162,6 +182,62 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def add_static_security_headers(headers, path, url):
+    """WhiteNoise answers before the clickjacking middleware runs; give static files the same
+    headers as pages (SecurityMiddleware, above WhiteNoise, would add all but X-Frame-Options)."""
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = SECURE_REFERRER_POLICY
+    headers["X-Frame-Options"] = X_FRAME_OPTIONS
+    headers["Cross-Origin-Opener-Policy"] = SECURE_CROSS_ORIGIN_OPENER_POLICY
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = add_static_security_headers
+
+# Content-Security-Policy on every response that goes through Django (pages, admin, errors).
+# Scripts and styles come only from our own static files: our templates, Django's admin and
+# django-markdownx have no inline <script>, style="" or on…= attribute (their scripts set styles
+# through the DOM, which CSP allows), so neither needs 'unsafe-inline'. Images may also come from
+# any HTTPS address, as papers embed figures by URL in Markdown; not data: (the sanitiser drops it)
+# nor plain HTTP (which browsers upgrade to HTTPS on an HTTPS page anyway).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "https:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
+# Sign-in throttling (django-axes), on /accounts/login/ and /admin/login/ alike: five failures for
+# one username from one address lock that pair out for 15 minutes, even with the right password
+# after that; each further try during the lock starts the 15 minutes again. Another username from
+# the same address, or the same username from elsewhere, is not affected. Superusers can lift a
+# lock in the admin (Axes > Access attempts) or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Sign-ins are already audit Events (papers.audit); axes keeps only the failures it counts.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner on stderr: management commands print only their own lines.
+AXES_VERBOSE = False
+# The client's address is REMOTE_ADDR unless proxies are declared. Behind a reverse proxy, name the
+# request.META key it fills (HTTP_X_FORWARDED_FOR) and how many proxies X-Forwarded-For lists
+# after the client (0 behind a single nginx). With a count, django-ipware only accepts a chain of
+# exactly that length, so an address the client made up and sent is not taken for its own.
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(env_list("DJANGO_CLIENT_IP_HEADERS", ["REMOTE_ADDR"]))
+AXES_IPWARE_PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", None)
+if AXES_IPWARE_META_PRECEDENCE_ORDER != ("REMOTE_ADDR",) and AXES_IPWARE_PROXY_COUNT is None:
+    raise ImproperlyConfigured("DJANGO_CLIENT_IP_HEADERS needs DJANGO_PROXY_COUNT.")
 
 EMAIL_BACKEND = env_str(
     "DJANGO_EMAIL_BACKEND",
@@ -189,4 +265,76 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Several app servers: cache, sessions and logs (see docs/deploy.md).
+# The database connection is set above: reused for DATABASE_CONN_MAX_AGE seconds and
+# health-checked before reuse.
+# ---------------------------------------------------------------------------------------------
+import json  # noqa: E402  (this block is kept apart from the settings above on purpose)
+import logging  # noqa: E402
+
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "standpoint",
+            # A Redis that stops answering fails a request in a second or two instead of holding
+            # a worker thread.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    # Sessions are written to the database and read through the cache, so a cache flush or a
+    # Redis restart signs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Each gunicorn worker has its own local-memory cache: a session cached in one worker would
+    # outlive a sign-out handled by another, so sessions are read from the database.
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+
+class OneLineJSONFormatter(logging.Formatter):
+    """A log record as one JSON object on one line (tracebacks included), for log collectors."""
+
+    def format(self, record):
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        # django.request adds these to the records it logs.
+        if (status := getattr(record, "status_code", None)) is not None:
+            entry["status"] = status
+        if hasattr(request := getattr(record, "request", None), "path"):
+            entry["method"] = request.method
+            entry["path"] = request.path
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+# Replaces the LOGGING above. Logs go to stderr: stdout carries the output of commands such as
+# `export_paper` (a paper's text) and gunicorn's access log; both streams reach the journal.
+LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": OneLineJSONFormatter}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "json",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own handlers (console in DEBUG, mail to ADMINS) would print some records twice;
+    # its records go up to the root handler instead.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}},
 }

@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from papers.feeds import VersionFeed
 from papers.sitemaps import SITEMAPS
-from papers.views import public
+from papers.views import health, public
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("feed/", VersionFeed(), name="feed"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", public.robots_txt, name="robots"),
+    path("healthz", health.healthz, name="healthz"),
     path("", include("papers.urls")),
 ]
 

@@ -1,6 +1,8 @@
 """Audit events for what is not a workflow step: editors' saves and deletions in the admin, and
 sign-ins. Workflow steps write their own events (papers.workflow)."""
 
+from axes.helpers import get_client_ip_address
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
@@ -24,7 +26,8 @@ def record(action, *, by, paper=None, paper_id=None, title="", note=""):
 
 
 def _client(request):
-    return request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    """The client's address as the lockouts see it (behind a declared proxy, not the proxy's)."""
+    return (get_client_ip_address(request) or "") if request is not None else ""
 
 
 @receiver(user_logged_in, dispatch_uid="papers.audit.signed_in")
@@ -37,3 +40,15 @@ def sign_in_failed(sender, credentials, request=None, **kwargs):
     # Django scrubs the password from `credentials`; the username is what was typed.
     username = str(credentials.get("username", ""))[:150]
     record(Action.SIGN_IN_FAILED, by=None, note=f"username “{username}” from {_client(request)}")
+
+
+@receiver(user_locked_out, dispatch_uid="papers.audit.sign_in_locked_out")
+def sign_in_locked_out(sender, request, username, ip_address, **kwargs):
+    # django-axes sends this for each sign-in refused by the lock (settings.AXES_*), beside the
+    # failed sign-in above. Its address honours the proxy settings, unlike REMOTE_ADDR.
+    username = str(username or "")[:150]
+    record(
+        Action.SIGN_IN_FAILED,
+        by=None,
+        note=f"locked out: username “{username}” from {ip_address or ''}",
+    )

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.test import Client
 
 from papers import permissions
@@ -48,7 +49,8 @@ def test_the_demo_accounts_have_their_roles(settings):
     assert permissions.is_editor(editor)
     assert not permissions.is_editor(reviewer)
     assert reviewer.groups.filter(name=permissions.REVIEWERS).exists()
-    assert Client().login(username="editor", password="standpoint-editor")
+    # django-axes checks every sign-in against its lockouts, which needs the request.
+    assert Client().login(request=HttpRequest(), username="editor", password="standpoint-editor")
 
 
 def test_the_review_caught_the_papers_flaws_and_version_2_corrects_them(settings):

@@ -1,10 +1,15 @@
 """Readers' pages. Only published versions are ever shown; anything else is a 404."""
 
+import hashlib
+
 from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from papers import documents, search
@@ -55,9 +60,48 @@ def version_detail(request, slug, number):
     return _render_version(request, version, version.paper, latest=version.pk == latest.pk)
 
 
+# Anonymous readers' copies stay fresh for a minute, then are revalidated: not longer, because a
+# new version replaces what /papers/<slug>/ shows.
+PAGE_MAX_AGE = 60
+
+
 def _render_version(request, version, paper, *, latest):
-    context = {"paper": paper, "version": version, "latest": latest, "tags": version.tags.all()}
-    return render(request, "papers/paper_detail.html", context)
+    tags = list(version.tags.all())
+    context = {"paper": paper, "version": version, "latest": latest, "tags": tags}
+    if request.user.is_authenticated:
+        # The header holds a sign-out form with this visitor's CSRF token: no shared copy, no 304.
+        response = render(request, "papers/paper_detail.html", context)
+        patch_cache_control(response, private=True)
+        return response
+    etag, last_modified = _page_validators(version, paper, tags)
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        response = render(request, "papers/paper_detail.html", context)
+    elif response.status_code != 304:
+        return response  # a failed If-Match or If-Unmodified-Since
+    response.headers["ETag"] = etag
+    response.headers["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=PAGE_MAX_AGE)
+    return response
+
+
+def _page_validators(version, paper, tags):
+    """ETag and Last-Modified of a version's page for anonymous readers. The version is
+    immutable; what else shows on the page is the live version (the "not the latest" notice),
+    the withdrawal, the tags' names, and per release the static files' names and site settings."""
+    shown = [
+        version.pk,
+        version.fingerprint,
+        paper.live_version_id,
+        paper.withdrawn_at,
+        [(tag.slug, tag.name) for tag in tags],
+        getattr(staticfiles_storage, "manifest_hash", ""),
+        settings.SITE_URL,
+        settings.SITE_NAME,
+    ]
+    etag = f'W/"{hashlib.sha256(repr(shown).encode()).hexdigest()[:32]}"'
+    changes = [version.published_at, paper.live_version.published_at, paper.withdrawn_at]
+    return etag, int(max(when for when in changes if when).timestamp())
 
 
 @require_safe

@@ -117,6 +117,8 @@ def page(chromium_context, live_server, request):
     """A new tab for one test, with a screenshot in test-artifacts/ whatever the outcome."""
     chromium_context.clear_cookies()
     page = chromium_context.new_page()
+    # Each test has its own database: a page cached by an earlier test must not be reused.
+    chromium_context.new_cdp_session(page).send("Network.clearBrowserCache")
     yield page
     artifacts = request.config.rootpath / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
