@@ -1,0 +1,655 @@
+#!/usr/bin/env python
+"""Standpoint load benchmark: `.venv/bin/python bench/run.py` (see bench/RESULTS.md).
+
+1. builds a large paper (60 sections, ~30,000 words, 600 claims, 3 versions, a review round with
+   3,000 comments) in a temporary SQLite database, or in DATABASE_URL if that is set;
+   times importing a generated ~1 MB Markdown paper and publishing the large paper;
+2. collects static files into a temporary STATIC_ROOT;
+3. starts gunicorn -c gunicorn.conf.py with production settings on a free 127.0.0.1 port, with a
+   bench-only URLconf that adds /bench/bare/ (the same number of bytes as the paper page, from
+   memory, through the same middleware);
+4. drives each endpoint with wrk (`apt-get install -y wrk`), and reports requests/s, p50, p99 and
+   errors, and each page's ratio to the bare view measured in the same run;
+5. reads the gunicorn workers' RSS from /proc;
+6. prints a table and writes bench/RESULTS.md.
+
+Options (environment): BENCH_DURATION (seconds per endpoint, default 10), BENCH_CONNECTIONS
+(default 16), BENCH_THREADS (wrk threads, default 2), WEB_CONCURRENCY (default 4).
+Everything goes to 127.0.0.1 only; the temporary directory is removed at the end.
+"""
+
+import datetime
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+WRK_THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+WORKERS = os.environ.get("WEB_CONCURRENCY", "4")
+COMMENT_POSTS_PER_THREAD = 250  # the comment-posting run stops after this many per wrk thread
+SLUG = "bench-large-paper"
+SECTIONS, WORDS_PER_SECTION, CLAIMS_PER_SECTION, COMMENTS = 60, 500, 10, 3000
+
+if not shutil.which("wrk"):
+    print("wrk is not installed. Install it with:  apt-get install -y wrk", file=sys.stderr)
+    sys.exit(1)
+
+TMP = Path(tempfile.mkdtemp(prefix="standpoint-bench-"))
+(TMP / "bench_settings.py").write_text(
+    "from config.settings import *  # noqa: F401,F403\n"
+    f"STATIC_ROOT = {str(TMP / 'static')!r}\n"
+    "ROOT_URLCONF = 'bench_urls'\n"
+)
+(TMP / "bench_urls.py").write_text(
+    "from django.urls import path\n"
+    "from bare import bare_view\n"
+    "from config.urls import handler404, handler500, urlpatterns as _project  # noqa: F401\n"
+    "urlpatterns = [path('bench/bare/', bare_view), *_project]\n"
+)
+DB_FROM_ENV = "DATABASE_URL" in os.environ
+DB_USED = os.environ.get("DATABASE_URL") or f"sqlite:///{TMP / 'bench.sqlite3'}"
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join([str(TMP), str(BENCH), str(ROOT)]),
+    "DJANGO_SETTINGS_MODULE": "bench_settings",
+    "DATABASE_URL": DB_USED,
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    "DJANGO_SECURE_SSL_REDIRECT": "0",
+    "DJANGO_SECURE_COOKIES": "0",
+    # Notifications would otherwise try an SMTP server on localhost:25.
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    "WEB_CONCURRENCY": WORKERS,
+    "PYTHONDONTWRITEBYTECODE": "1",  # leave no __pycache__ in bench/
+}
+for key in ("GUNICORN_BIND", "PORT"):
+    ENV.pop(key, None)
+os.environ.update(ENV)
+sys.path[:0] = [str(TMP), str(BENCH), str(ROOT)]
+sys.dont_write_bytecode = True
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from papers import anchoring, importing, permissions, workflow  # noqa: E402
+from papers.models import Claim, Comment  # noqa: E402
+
+rng = random.Random(20261127)
+VOCAB = sorted(
+    {
+        "".join(rng.choice("abcdefghijklmnoprstuvwy") for _ in range(rng.randint(3, 10)))
+        for _ in range(4000)
+    }
+)
+KINDS = list(Claim.Kind.values)
+TAGS = ["defence", "economy", "energy", "health", "migration", "trade"]
+
+
+def sentence(n):
+    words = [rng.choice(VOCAB) for _ in range(n)]
+    return words[0].capitalize() + " " + " ".join(words[1:]) + "."
+
+
+def large_document():
+    sections, claims = [], []
+    for s in range(SECTIONS):
+        heading = f"Section {s + 1}: {sentence(4)[:-1]}"
+        anchor = f"section-{s + 1}"
+        paragraphs, words = [], 0
+        while words < WORDS_PER_SECTION:
+            para = [sentence(rng.randint(12, 20)) for _ in range(5)]
+            words += sum(len(x.split()) for x in para)
+            paragraphs.append(para)
+        sentences = [x for para in paragraphs for x in para]
+        for c in rng.sample(range(len(sentences)), CLAIMS_PER_SECTION):
+            claims.append(
+                {
+                    "section": anchor,
+                    "quote": sentences[c],
+                    "kind": rng.choice(KINDS),
+                    "tags": rng.sample(TAGS, 2),
+                    **(
+                        {"sources": [{"title": "A source", "url": f"https://example.org/{s}/{c}"}]}
+                        if c % 3 == 0
+                        else {}
+                    ),
+                }
+            )
+        sections.append(
+            {
+                "heading": heading,
+                "anchor": anchor,
+                "body": "\n\n".join(" ".join(p) for p in paragraphs),
+            }
+        )
+    return {
+        "title": "A large benchmark paper",
+        "slug": SLUG,
+        "standfirst": sentence(30),
+        "authors": ["Bench Author"],
+        "tags": TAGS[:3],
+        "taxonomy": [{"slug": t, "name": t.capitalize()} for t in TAGS],
+        "sections": sections,
+        "claims": claims,
+    }
+
+
+def megabyte_markdown(path):
+    """~1 MB of Markdown: front matter with 100 claims, a title, 225 sections of ~4.5 KB."""
+    bodies, claims = [], []
+    for s in range(225):
+        paras = [" ".join(sentence(rng.randint(12, 20)) for _ in range(6)) for _ in range(6)]
+        quote = paras[2].split(". ")[1] + "."
+        if s % 2 == 0:
+            claims.append(f'  - {{section: part-{s + 1}, quote: "{quote}", kind: factual}}')
+        bodies.append(f"## Part {s + 1} {{#part-{s + 1}}}\n\n" + "\n\n".join(paras))
+    text = (
+        "---\nslug: bench-one-megabyte\nclaims:\n" + "\n".join(claims) + "\n---\n"
+        "# A one-megabyte paper\n\n" + sentence(25) + "\n\n" + "\n\n".join(bodies) + "\n"
+    )
+    path.write_text(text)
+    return len(text.encode())
+
+
+def build():
+    timings = {}
+    print(f"Database: {connection.vendor} ({DB_USED.split('@')[-1]})", flush=True)
+    call_command("migrate", verbosity=0)
+    User = get_user_model()
+    editor = User.objects.create_user(
+        "bench-editor", password=secrets.token_urlsafe(16), is_staff=True
+    )
+    editor.groups.add(Group.objects.get(name=permissions.EDITORS))
+    reviewer = User.objects.create_user("bench-reviewer", password=secrets.token_urlsafe(16))
+    reviewer.groups.add(Group.objects.get(name=permissions.REVIEWERS))
+
+    md = TMP / "one-megabyte.md"
+    size = megabyte_markdown(md)
+    t = time.perf_counter()
+    importing.import_file(md)
+    timings["import_md"] = (time.perf_counter() - t, size)
+    print(
+        f"Imported {size / 1e6:.2f} MB of Markdown in {timings['import_md'][0]:.2f} s", flush=True
+    )
+
+    document = large_document()
+    t = time.perf_counter()
+    paper = importing.save_document(document)
+    timings["import_large"] = time.perf_counter() - t
+    words = sum(len(s["body"].split()) for s in document["sections"])
+    print(
+        f"Large paper: {len(document['sections'])} sections, {words} words, "
+        f"{paper.claims.count()} claims (saved in {timings['import_large']:.2f} s)",
+        flush=True,
+    )
+
+    publishes = []
+    for n in range(3):
+        if n:  # a small edit between versions, then re-anchoring, as an editor's save does
+            for section in paper.sections.order_by("position")[n * 7 : n * 7 + 3]:
+                section.body = section.body + "\n\n" + sentence(15)
+                section.save()
+            anchoring.reanchor_paper(paper)
+        paper.refresh_from_db()
+        t = time.perf_counter()
+        workflow.publish_paper(paper, by=None)
+        publishes.append(time.perf_counter() - t)
+    timings["publish"] = publishes
+    print("Published 3 versions in " + ", ".join(f"{x:.2f} s" for x in publishes), flush=True)
+
+    paper.refresh_from_db()
+    workflow.assign_reviewer(paper, reviewer, by=editor)
+    workflow.submit_paper(paper, by=editor)
+    paper.refresh_from_db()
+    claims = list(paper.claims.order_by("pk"))
+    # 50 comments through workflow.add_comment; the rest bulk-created as the same rows.
+    via_workflow = 50
+    for i in range(via_workflow):
+        workflow.add_comment(claims[i], by=reviewer, body=sentence(20))
+    roots, rows = [], []
+    for i in range(via_workflow, COMMENTS):
+        claim = claims[i % len(claims)]
+        author = reviewer if i % 2 else editor
+        rows.append(
+            Comment(
+                claim=claim,
+                author=author,
+                author_name=author.get_username(),
+                body=sentence(rng.randint(10, 40)),
+                claim_text=claim.quote,
+                round=paper.round,
+            )
+        )
+    Comment.objects.bulk_create(rows[: len(rows) * 2 // 3], batch_size=500)
+    roots = list(Comment.objects.filter(claim__paper=paper, parent=None).order_by("pk"))
+    replies = rows[len(rows) * 2 // 3 :]
+    for j, reply in enumerate(replies):
+        parent = roots[j % len(roots)]
+        reply.claim, reply.parent, reply.claim_text = parent.claim, parent, parent.claim_text
+    Comment.objects.bulk_create(replies, batch_size=500)
+    total = Comment.objects.filter(claim__paper=paper).count()
+    print(
+        f"Review round {paper.round}: {total} comments "
+        f"({via_workflow} via workflow.add_comment, {total - via_workflow} bulk-created)",
+        flush=True,
+    )
+    timings["comments"] = total
+    timings["words"] = words
+    timings["claims"] = len(claims)
+    timings["sections"] = len(document["sections"])
+    timings["versions"] = paper.versions.count()
+    return paper, editor, claims[0], timings
+
+
+def login_cookie(user):
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return settings.SESSION_COOKIE_NAME, session.session_key
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url, cookie=None):
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, response.read()
+
+
+def worker_pids(master):
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                pids.append(int(entry.name))
+    return pids
+
+
+def rss_mb(pid):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class RssSampler(threading.Thread):
+    def __init__(self, master):
+        super().__init__(daemon=True)
+        self.master, self.peak, self.stop = master, 0.0, threading.Event()
+
+    def run(self):
+        while not self.stop.wait(0.5):
+            for pid in worker_pids(self.master):
+                self.peak = max(self.peak, rss_mb(pid))
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def parse_wrk(out):
+    def latency(pct):
+        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+        return float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "requests": int(total.group(1)) if total else 0,
+        "p50": latency(50),
+        "p99": latency(99),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket": dict(
+            zip(("connect", "read", "write", "timeout"), map(int, sock.groups()), strict=True)
+        )
+        if sock
+        else {},
+    }
+
+
+def wrk(url, *, headers=(), script=None, duration=DURATION, connections=CONNECTIONS):
+    cmd = [
+        "wrk",
+        f"-t{min(WRK_THREADS, connections)}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    for header in headers:
+        cmd += ["-H", header]
+    if script:
+        cmd += ["-s", str(script)]
+    cmd.append(url)
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    return parse_wrk(result.stdout), result.stdout
+
+
+def machine():
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = next(
+        (
+            int(line.split()[1]) / 1024 / 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        0.0,
+    )
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[
+        0
+    ]
+    import gunicorn
+
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "nproc": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(),
+        "memory": f"{mem:.1f} GiB",
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "gunicorn": gunicorn.__version__,
+        "wrk": wrk_version.strip(),
+    }
+
+
+def main():
+    started = time.time()
+    paper, editor, first_claim, timings = build()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    cookie_name, session_key = login_cookie(editor)
+    csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret, as the cookie holds
+    # The size of the paper page, for the bare view (its workers read it at start-up).
+    from django.test import Client
+
+    page_bytes = len(Client(HTTP_HOST="127.0.0.1").get(f"/papers/{SLUG}/").content)
+    connection.close()
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**ENV, "GUNICORN_BIND": f"127.0.0.1:{port}", "BENCH_BARE_BYTES": str(page_bytes)}
+    log = open(TMP / "gunicorn.log", "w")  # noqa: SIM115 (gunicorn writes to it; closed in finally)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "config.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    rows, sampler = [], None
+    try:
+        for _ in range(120):  # at most 30 s for the server to come up
+            try:
+                if get(base + "/healthz")[0] == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.25)
+        else:
+            raise SystemExit("gunicorn did not answer /healthz within 30 s; see " + str(TMP))
+        sampler = RssSampler(server.pid)
+        sampler.start()
+
+        served = len(get(f"{base}/papers/{SLUG}/")[1])
+        if served != page_bytes:
+            print(f"  note: paper page is {served} bytes over http, {page_bytes} in-process")
+        auth = f"Cookie: {cookie_name}={session_key}"
+        word = paper.sections.order_by("position").first().body.split()[3].strip(".")
+        claim_id = first_claim.public_id
+        endpoints = [
+            ("bare view (same bytes)", "/bench/bare/", []),
+            ("paper page", f"/papers/{SLUG}/", []),
+            ("paper list", "/papers/", []),
+            ("claims index", "/claims/", []),
+            ("search", f"/papers/?q={word}", []),
+            ("diff page (v1→v3)", f"/papers/{SLUG}/diff/1/3/", []),
+            ("review workspace (editor)", f"/review/{SLUG}/", [auth]),
+        ]
+        for name, path, headers in endpoints:
+            status, body = get(base + path, headers[0].split(": ", 1)[1] if headers else None)
+            if status != 200:
+                raise SystemExit(f"{path} answered {status}")
+            print(f"  {name}: {path} ({len(body)} bytes)", flush=True)
+
+        lua = TMP / "comment.lua"
+        lua.write_text(
+            'wrk.method = "POST"\n'
+            f'wrk.headers["Cookie"] = "{cookie_name}={session_key}; csrftoken={csrf}"\n'
+            'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+            f'wrk.body = "csrfmiddlewaretoken={csrf}&body=A+benchmark+comment+on+this+claim."\n'
+            "local count = 0\n"
+            "function response(status, headers, body)\n"
+            "  count = count + 1\n"
+            f"  if count >= {COMMENT_POSTS_PER_THREAD} then wrk.thread:stop() end\n"
+            "end\n"
+        )
+        before = Comment.objects.count()
+        connection.close()
+        for name, path, headers in endpoints:
+            print(f"wrk {name} ...", flush=True)
+            result, raw = wrk(base + path, headers=headers)
+            rows.append((name, path, result, raw))
+        # The workspace again with one connection: its latency without queueing behind others.
+        time.sleep(5)  # let the workers finish requests wrk gave up on
+        print("wrk review workspace, one connection ...", flush=True)
+        result, raw = wrk(base + f"/review/{SLUG}/", headers=[auth], connections=1)
+        rows.append(("review workspace (editor, 1 connection)", f"/review/{SLUG}/", result, raw))
+        print("wrk posting a comment ...", flush=True)
+        result, raw = wrk(
+            base + f"/review/{SLUG}/claims/{claim_id}/comment/", script=lua, connections=4
+        )
+        posted = Comment.objects.count() - before
+        connection.close()
+        rows.append(
+            (
+                f"post a comment ({posted} created)",
+                f"/review/{SLUG}/claims/{claim_id}/comment/",
+                result,
+                raw,
+            )
+        )
+        time.sleep(1)
+        after_rss = {pid: rss_mb(pid) for pid in worker_pids(server.pid)}
+        sampler.stop.set()
+        report(rows, timings, after_rss, sampler.peak, page_bytes, time.time() - started)
+    finally:
+        if sampler:
+            sampler.stop.set()
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=35)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
+        log.close()
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+def fmt_ms(x):
+    return f"{x:.1f} ms" if x < 1000 else f"{x / 1000:.2f} s"
+
+
+def report(rows, timings, after_rss, peak_rss, page_bytes, elapsed):
+    m = machine()
+    bare = rows[0][2]["rps"] or float("nan")
+    by_name = {name.split(" (")[0]: r for name, _, r, _ in rows}
+    loaded = by_name["review workspace"] = rows[6][2]  # the editor's workspace at full load
+    single = rows[7][2]  # the same page, one connection
+    lines = [
+        "| endpoint | requests/s | × bare | p50 | p99 | requests "
+        "| errors (non-2xx/3xx) | socket errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, path, r, _ in rows:
+        socket_errors = ", ".join(f"{k} {v}" for k, v in r["socket"].items() if v) or "0"
+        lines.append(
+            f"| {name} `{path}` | {r['rps']:.1f} | {r['rps'] / bare:.2f} | {fmt_ms(r['p50'])} | "
+            f"{fmt_ms(r['p99'])} | {r['requests']} | {r['non2xx']} | {socket_errors} |"
+        )
+    table = "\n".join(lines)
+    publish_large = max(timings["publish"])
+    rss_after = max(after_rss.values(), default=0.0)
+
+    def verdict(ok):
+        return "**met**" if ok else "**NOT met**"
+
+    ratio = lambda key: by_name[key]["rps"] / bare  # noqa: E731
+    targets = [
+        ("paper page ≥ 0.8× bare view", f"{ratio('paper page'):.2f}×", ratio("paper page") >= 0.8),
+        ("paper list ≥ 0.5× bare view", f"{ratio('paper list'):.2f}×", ratio("paper list") >= 0.5),
+        (
+            "claims index ≥ 0.5× bare view",
+            f"{ratio('claims index'):.2f}×",
+            ratio("claims index") >= 0.5,
+        ),
+        ("search ≥ 0.5× bare view", f"{ratio('search'):.2f}×", ratio("search") >= 0.5),
+        (
+            "review workspace (large paper) p50 < 150 ms",
+            f"{fmt_ms(single['p50'])} at 1 connection; {fmt_ms(loaded['p50'])} at {CONNECTIONS}",
+            single["p50"] < 150,
+        ),
+        (
+            "gunicorn worker RSS after the run < 150 MB",
+            f"{', '.join(f'{v:.0f}' for v in sorted(after_rss.values()))} MB after the run "
+            f"(highest sampled during it: {max(peak_rss, rss_after):.0f} MB)",
+            rss_after < 150,
+        ),
+        (
+            "import of a 1 MB Markdown paper < 2 s",
+            f"{timings['import_md'][0]:.2f} s ({timings['import_md'][1] / 1e6:.2f} MB)",
+            timings["import_md"][0] < 2,
+        ),
+        (
+            "publishing the large paper < 1 s",
+            "slowest of 3: " + ", ".join(f"{x:.2f} s" for x in timings["publish"]),
+            publish_large < 1,
+        ),
+    ]
+    target_lines = ["| target | measured | |", "|---|---|---|"] + [
+        f"| {t} | {v} | {verdict(ok)} |" for t, v, ok in targets
+    ]
+    db = (
+        "PostgreSQL (DATABASE_URL)"
+        if DB_USED.startswith("postgres")
+        else ("SQLite (temporary file; default run)" if not DB_FROM_ENV else DB_USED.split(":")[0])
+    )
+    text = f"""# Standpoint benchmark results
+
+Produced by `bench/run.py` on {m["date"]} in {elapsed:.0f} s. Re-run it to replace this file.
+
+## Machine and versions
+
+- CPU: {m["cpu"]} — `nproc` {m["nproc"]}; memory {m["memory"]}; {m["os"]}
+- Python {m["python"]}, Django {m["django"]}, gunicorn {m["gunicorn"]}, {m["wrk"]}
+- Database: {db}
+- gunicorn: `-c gunicorn.conf.py` (gthread), WEB_CONCURRENCY={WORKERS},
+  GUNICORN_THREADS default (2), max_requests default (1000, workers are recycled during
+  the run); DJANGO_DEBUG=0, SSL redirect and secure cookies off (plain http on 127.0.0.1),
+  dummy email backend
+- wrk: `-t{WRK_THREADS} -c{CONNECTIONS} -d{DURATION}s --latency` per endpoint; comment posting
+  `-c4`, stopped after {COMMENT_POSTS_PER_THREAD} responses per wrk thread
+
+## Data
+
+Large paper `{SLUG}`: {timings["sections"]} sections, {timings["words"]} words, {timings["claims"]}
+claims, {timings["versions"]} published versions (small section edits and
+`anchoring.reanchor_paper` between them), one review round with {timings["comments"]} comments
+(50 through `workflow.add_comment`, the rest bulk-created as `Comment` rows for speed; a third of
+them replies). Paper page: {page_bytes} bytes; the bare view returns the same number of bytes
+from memory through the same middleware.
+
+## Results
+
+{table}
+
+"× bare" is requests/s divided by the bare view's requests/s in the same run, so it holds on a
+noisy machine better than the absolute figures. Errors are responses other than 2xx/3xx (posting
+a comment answers 302). Socket "read" errors are usually connections closed by a worker being
+recycled (max_requests) and not failed requests. On SQLite, concurrent comment posts queue for
+the single write lock: one that waits longer than SQLite's 5 s busy timeout fails with a 500 (a
+p99 of ~5 s with a few errors on that row is this); PostgreSQL does not have that limit, so run
+with DATABASE_URL for production-like write figures.
+
+Worker RSS depends on when each worker was last recycled (max_requests 1000 with jitter): a
+worker that has just served the 5 MB review workspace is larger than one freshly forked, so
+"after the run" varies by tens of MB between runs; the highest value sampled every 0.5 s during
+the run is given alongside it.
+
+## Targets
+
+{chr(10).join(target_lines)}
+"""
+    (BENCH / "RESULTS.md").write_text(text + RESULTS_TAIL)
+    print()
+    print(table)
+    print()
+    print("\n".join(target_lines))
+    print(f"\nWrote {BENCH / 'RESULTS.md'}")
+
+
+RESULTS_TAIL = """
+## How to run
+
+```sh
+apt-get install -y wrk            # Debian/Ubuntu; the script exits 1 if wrk is missing
+.venv/bin/python bench/run.py     # ~2 minutes; writes bench/RESULTS.md
+DATABASE_URL=postgres://user:pass@127.0.0.1/standpoint_bench .venv/bin/python bench/run.py
+```
+
+With `DATABASE_URL` the script migrates and writes into that database (use an empty, throwaway
+one: it creates users and papers with fixed slugs). Without it, a temporary SQLite file is used
+and deleted afterwards. `BENCH_DURATION`, `BENCH_CONNECTIONS`, `BENCH_THREADS` and
+`WEB_CONCURRENCY` change the load. Nothing outside `bench/RESULTS.md` and a temporary directory
+is written; gunicorn listens on a free port on 127.0.0.1 and is stopped at the end.
+"""
+
+if __name__ == "__main__":
+    main()
