@@ -2,10 +2,20 @@
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from papers import permissions
 from papers.models import Claim, Paper, Section, Source, Tag
+
+
+def role(name):
+    """A role's group. Transactional tests empty the database, groups made by migrations
+    included, so they are made again when missing."""
+    group = Group.objects.filter(name=name).first()
+    if group is None:
+        permissions.ensure_roles(Group, Permission)
+        group = Group.objects.get(name=name)
+    return group
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -24,13 +34,13 @@ class EditorFactory(UserFactory):
 
     @factory.post_generation
     def groups(user, create, extracted, **kwargs):
-        user.groups.add(Group.objects.get(name=permissions.EDITORS))
+        user.groups.add(role(permissions.EDITORS))
 
 
 class ReviewerFactory(UserFactory):
     @factory.post_generation
     def groups(user, create, extracted, **kwargs):
-        user.groups.add(Group.objects.get(name=permissions.REVIEWERS))
+        user.groups.add(role(permissions.REVIEWERS))
 
 
 class TagFactory(factory.django.DjangoModelFactory):
