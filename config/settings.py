@@ -277,6 +277,9 @@ import json  # noqa: E402  (this block is kept apart from the settings above on 
 import logging  # noqa: E402
 
 REDIS_URL = env_str("REDIS_URL", "")
+# Cached pages are replaced as soon as anything readers see changes (papers/pagecache.py); the
+# timeout only bounds how long an entry of an old revision occupies memory.
+PAGE_CACHE_SECONDS = env_int("STANDPOINT_PAGE_CACHE_SECONDS", 3600)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -286,13 +289,30 @@ if REDIS_URL:
             # A Redis that stops answering fails a request in a second or two instead of holding
             # a worker thread.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+        },
+        # Readers' rendered pages (papers/pagecache.py), shared by every server.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "standpoint",
+            "TIMEOUT": PAGE_CACHE_SECONDS,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
     }
     # Sessions are written to the database and read through the cache, so a cache flush or a
     # Redis restart signs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Per process: a paper page can weigh a megabyte, so each worker keeps a few dozen.
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "TIMEOUT": PAGE_CACHE_SECONDS,
+            "OPTIONS": {"MAX_ENTRIES": 40},
+        },
+    }
     # Each gunicorn worker has its own local-memory cache: a session cached in one worker would
     # outlive a sign-out handled by another, so sessions are read from the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.db"

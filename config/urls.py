@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
+from papers import pagecache
 from papers.feeds import VersionFeed
 from papers.sitemaps import SITEMAPS
 from papers.views import health, public
@@ -12,8 +13,13 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("review/", include("papers.review_urls")),
-    path("feed/", VersionFeed(), name="feed"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("feed/", pagecache.for_readers(VersionFeed()), name="feed"),
+    path(
+        "sitemap.xml",
+        pagecache.for_readers(sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap",
+    ),
     path("robots.txt", public.robots_txt, name="robots"),
     path("healthz", health.healthz, name="healthz"),
     path("", include("papers.urls")),

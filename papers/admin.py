@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
-from papers import anchoring, audit, rendering
+from papers import anchoring, audit, pagecache, rendering
 from papers.admin_workflow import ORPHANED, WorkflowAdminMixin
 from papers.models import (
     Assessment,
@@ -261,6 +261,8 @@ class PaperAdmin(WorkflowAdminMixin, admin.ModelAdmin):
         obj.lock_version = form.locked_version + 1
         edited = [f.name for f in Paper._meta.concrete_fields if f.name in form.fields]
         obj.save(update_fields=[*edited, "standfirst_html", "lock_version", "updated_at"])
+        if obj.live_version_id and "slug" in form.changed_data:
+            pagecache.public_changed()  # readers' pages link to its new address
         audit.record(
             audit.Action.EDIT, by=request.user, paper=obj, note=", ".join(form.changed_data)
         )
@@ -374,6 +376,19 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
+
+    # Readers see tags' names and addresses on every page that lists papers or claims.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        pagecache.public_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        pagecache.public_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        pagecache.public_changed()
 
 
 @admin.register(Source)

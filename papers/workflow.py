@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from papers import documents, permissions, rendering, search, snapshots
+from papers import documents, pagecache, permissions, rendering, search, snapshots
 from papers.models import (
     Assessment,
     Assignment,
@@ -323,6 +323,7 @@ def withdraw_paper(paper, *, by, reason):
         paper.withdrawal_reason = reason
         paper.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
         search.unindex(paper)
+        pagecache.public_changed()
         _event(paper, Event.Action.WITHDRAW, by, note=reason)
         notify("withdrawn", paper, [*_editors_of(paper), *_reviewers_of(paper)], by_name=_name(by))
     return paper
@@ -401,6 +402,7 @@ def _publish(paper, *, by, note, override_reason, correction):
             # made during a review round leaves the round as it is.
             paper.stage = Stage.DRAFT
         paper.save(update_fields=["live_version", "publish_at", "stage", "updated_at"])
+        pagecache.public_changed()
         action = Event.Action.CORRECT if correction else Event.Action.PUBLISH
         _event(paper, action, by, from_stage=from_stage, version_number=number, note=note)
         notify("published", paper, [*_editors_of(paper), *_reviewers_of(paper)], version=version)

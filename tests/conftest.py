@@ -82,3 +82,14 @@ def published(draft, editor):
     workflow.publish_paper(approved(draft), by=editor, note="First edition.")
     draft.refresh_from_db()
     return draft
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    # Each test starts at public revision 0 in a fresh database: pages cached by an earlier
+    # test under the same revision must not be served to it.
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield

@@ -136,9 +136,9 @@ class TestVersionList:
     def test_queries_do_not_grow_with_versions(self, client, editor, django_assert_num_queries):
         published_paper(editor, slug="few", versions=2)
         published_paper(editor, slug="many", versions=12)
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             client.get("/papers/few/versions/")
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             response = client.get("/papers/many/versions/")
         assert response.content.count(b'class="history__version"') == 12
 
@@ -258,9 +258,9 @@ class TestDiff:
                 section.body += " A new sentence."
                 section.save()
             workflow.publish_correction(paper, by=editor, note="More words.")
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(2):
             client.get("/papers/small/diff/1/2/")
-        with django_assert_num_queries(1):
+        with django_assert_num_queries(2):
             response = client.get("/papers/large/diff/1/2/")
         assert b"60 sections edited" in response.content
 

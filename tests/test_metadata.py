@@ -304,14 +304,14 @@ class TestSitemap:
 
     def test_its_queries_do_not_grow(self, client, published, editor, django_assert_num_queries):
         published.live_version.tags.add(TagFactory())
-        with django_assert_num_queries(7):  # latest date; count and page of 3 sitemaps
+        with django_assert_num_queries(8):  # revision; latest date; count, page of 3 sitemaps
             client.get("/sitemap.xml")
         for n in range(4):
             paper = PaperFactory(slug=f"more-{n}")
             ClaimFactory(section=SectionFactory(paper=paper))
             paper.tags.add(TagFactory())
             workflow.publish_paper(approved(paper), by=editor)
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             client.get("/sitemap.xml")
 
 

@@ -7,7 +7,7 @@ from papers.models.content import (
     Tag,
     new_public_id,  # referenced by migration 0001
 )
-from papers.models.records import Event, Immutable, Version, VersionClaim
+from papers.models.records import Event, Immutable, PublicRevision, Version, VersionClaim
 from papers.models.reviews import Assessment, Assignment, Comment, Review
 from papers.models.search import SearchDocument
 
@@ -22,6 +22,7 @@ __all__ = [
     "Event",
     "Immutable",
     "Paper",
+    "PublicRevision",
     "Section",
     "Source",
     "Tag",

@@ -224,3 +224,18 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise Immutable("Events are append-only.")
+
+
+class PublicRevision(models.Model):
+    """One row whose number moves with every change readers can see; the cached pages of
+    `papers.pagecache` are keyed on it."""
+
+    number = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="public_revision_single_row")
+        ]
+
+    def __str__(self):
+        return f"public revision {self.number}"

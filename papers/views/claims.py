@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from papers import verdicts
+from papers import pagecache, verdicts
 from papers.models import Claim, Paper, Tag, Version, VersionClaim
 from papers.rendering import squash
 
@@ -25,6 +25,7 @@ FILTERS = ("tag", "kind", "status")
 
 
 @require_safe
+@pagecache.for_readers
 def claim_list(request):
     chosen = {key: request.GET.get(key, "").strip() for key in FILTERS}
     listed = VersionClaim.objects.listed()
@@ -48,6 +49,7 @@ def claim_list(request):
 
 
 @require_safe
+@pagecache.for_readers
 def claim_detail(request, public_id):
     appearances = list(
         VersionClaim.objects.filter(public_id=public_id)
@@ -86,6 +88,7 @@ def claim_detail(request, public_id):
 
 
 @require_safe
+@pagecache.for_readers
 def tag_detail(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     papers = Paper.objects.listed().for_listing().filter(live_version__tags=tag)

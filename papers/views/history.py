@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
-from papers import diffing
+from papers import diffing, pagecache
 from papers.models import Paper, Version
 
 VERSIONS_PER_PAGE = 50
@@ -18,6 +18,7 @@ WITHDRAWAL_FIELDS = ["paper__withdrawn_at", "paper__withdrawal_reason"]
 
 
 @require_safe
+@pagecache.for_readers
 def version_list(request, slug):
     paper = get_object_or_404(
         Paper.objects.published()
@@ -37,6 +38,7 @@ def version_list(request, slug):
 
 
 @require_safe
+@pagecache.for_readers
 def diff(request, slug, a, b):
     """Changes always read from the older version to the newer one: /diff/5/3/ redirects to
     /diff/3/5/, and a version compared with itself shows that nothing changed."""

@@ -3,7 +3,6 @@
 import hashlib
 
 from django.conf import settings
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -12,13 +11,14 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from papers import documents, search
+from papers import documents, pagecache, search
 from papers.models import Paper, Tag, Version
 
 PAPERS_PER_PAGE = 20
 
 
 @require_safe
+@pagecache.for_readers
 def home(request):
     papers = Paper.objects.listed().for_listing()[:6]
     tags = Tag.objects.published()
@@ -26,6 +26,7 @@ def home(request):
 
 
 @require_safe
+@pagecache.for_readers
 def paper_list(request):
     papers = Paper.objects.listed().for_listing()
     tag = None
@@ -43,12 +44,14 @@ def paper_list(request):
 
 
 @require_safe
+@pagecache.for_readers
 def paper_detail(request, slug):
     paper = get_object_or_404(Paper.objects.published().select_related("live_version"), slug=slug)
     return _render_version(request, paper.live_version, paper, latest=True)
 
 
 @require_safe
+@pagecache.for_readers
 def version_detail(request, slug, number):
     version = get_object_or_404(
         Version.objects.select_related("paper__live_version"),
@@ -88,16 +91,14 @@ def _render_version(request, version, paper, *, latest):
 def _page_validators(version, paper, tags):
     """ETag and Last-Modified of a version's page for anonymous readers. The version is
     immutable; what else shows on the page is the live version (the "not the latest" notice),
-    the withdrawal, the tags' names, and per release the static files' names and site settings."""
+    the withdrawal, the tags' names, and what renders pages in this release."""
     shown = [
         version.pk,
         version.fingerprint,
         paper.live_version_id,
         paper.withdrawn_at,
         [(tag.slug, tag.name) for tag in tags],
-        getattr(staticfiles_storage, "manifest_hash", ""),
-        settings.SITE_URL,
-        settings.SITE_NAME,
+        pagecache.release(),
     ]
     etag = f'W/"{hashlib.sha256(repr(shown).encode()).hexdigest()[:32]}"'
     changes = [version.published_at, paper.live_version.published_at, paper.withdrawn_at]
@@ -105,6 +106,7 @@ def _page_validators(version, paper, tags):
 
 
 @require_safe
+@pagecache.for_readers
 def export(request, slug, fmt):
     if fmt not in {"md", "json"}:
         raise Http404("Exports are .md or .json.")
