@@ -259,6 +259,8 @@ MARKDOWNX_MARKDOWNIFY_FUNCTION = "papers.rendering.render_markdown"
 MARKDOWNX_MARKDOWN_EXTENSIONS = []
 MARKDOWNX_URLS_PATH = "/admin/markdown-preview/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/admin/markdown-upload/"
+# Images editors upload through it (papers.uploads): larger files are refused before decoding.
+STANDPOINT_UPLOAD_MAX_BYTES = env_int("STANDPOINT_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

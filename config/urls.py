@@ -6,7 +6,7 @@ from django.urls import include, path
 from papers import pagecache
 from papers.feeds import VersionFeed
 from papers.sitemaps import SITEMAPS
-from papers.views import health, public
+from papers.views import health, media, public
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -22,6 +22,9 @@ urlpatterns = [
     ),
     path("robots.txt", public.robots_txt, name="robots"),
     path("healthz", health.healthz, name="healthz"),
+    # Uploaded images, with headers that keep browsers from running them; production proxies
+    # serve this path themselves with the same headers (docs/deploy.md).
+    path("media/<path:path>", media.serve, name="media"),
     path("", include("papers.urls")),
 ]
 

@@ -1,15 +1,16 @@
-"""The admin site, open only to editors, with our own Markdown preview endpoint.
+"""The admin site, open only to editors, with our own Markdown preview and image upload.
 
 Kept apart from papers/admin.py: the default admin site is built lazily from this class, and
 building it must not import the module that registers models on it.
 """
 
 from django.contrib import admin
-from django.http import HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from papers import permissions, rendering
+from papers import permissions, rendering, uploads
 
 
 class EditorsAdminSite(admin.AdminSite):
@@ -21,14 +22,27 @@ class EditorsAdminSite(admin.AdminSite):
         return permissions.is_editor(request.user)
 
     def get_urls(self):
-        # markdownx's own views answer anonymous requests; the preview lives here instead,
-        # behind the admin's login, editor check and CSRF protection.
-        preview = path(
-            "markdown-preview/", self.admin_view(markdown_preview), name="markdown_preview"
-        )
-        return [preview, *super().get_urls()]
+        # markdownx's own views answer anonymous requests (and its upload stores what the client
+        # names .html, SVG scripts included); ours live here instead, behind the admin's login,
+        # editor check and CSRF protection, at the paths settings.MARKDOWNX_* give its widget.
+        return [
+            path("markdown-preview/", self.admin_view(markdown_preview), name="markdown_preview"),
+            path("markdown-upload/", self.admin_view(markdown_upload), name="markdown_upload"),
+            *super().get_urls(),
+        ]
 
 
 @require_POST
 def markdown_preview(request):
     return HttpResponse(rendering.render_markdown(request.POST.get("content", "")))
+
+
+@require_POST
+def markdown_upload(request):
+    # The answers markdownx's widget expects: the Markdown to insert, or a 400 with the
+    # messages keyed by field, as its own view sends a form's errors.
+    try:
+        url = uploads.store_image(request.FILES.get("image"), by=request.user)
+    except ValidationError as error:
+        return JsonResponse({"image": error.messages}, status=400)
+    return JsonResponse({"image_code": f"![]({url})"})

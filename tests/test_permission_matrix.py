@@ -5,8 +5,12 @@ page is known to the user but the action is not theirs; 302 to sign in for anony
 of signed-in pages; 405 for a method the URL does not take.
 """
 
+from io import BytesIO
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
 from papers import workflow
 from tests.factories import (
@@ -35,6 +39,14 @@ REVIEW_PAGE = expect(302, 404, 404, 200, 200, 200)
 REVIEW_ACTION = expect(302, 404, 404, 302, 302, 302)
 EDITOR_ACTION = expect(302, 404, 404, 403, 302, 302)
 ADMIN_PAGE = expect(302, 302, 302, 302, 200, 200)
+
+
+def png_upload():
+    """A fresh upload for each request (a file is read once); `data` may be such a callable."""
+    buffer = BytesIO()
+    Image.new("RGB", (4, 3), "teal").save(buffer, "PNG")
+    return {"image": SimpleUploadedFile("figure.png", buffer.getvalue(), "image/png")}
+
 
 # (method, url, data, expected status per persona)
 MATRIX = [
@@ -111,13 +123,25 @@ MATRIX = [
         expect(302, 302, 302, 302, 302, 302),
     ),
     ("post", "/admin/markdown-preview/", {"content": "*x*"}, ADMIN_PAGE),
+    ("post", "/admin/markdown-upload/", png_upload, ADMIN_PAGE),
+    ("get", "/admin/markdown-upload/", None, expect(302, 302, 302, 302, 405, 405)),
+    # Uploaded images are public, like the pages that show them; their names are random.
+    ("get", "/media/figure.png", None, EVERYONE),
+    ("get", "/media/missing.png", None, NOBODY),
+    ("get", "/media/../secret.txt", None, NOBODY),
+    ("post", "/media/figure.png", {}, expect(405, 405, 405, 405, 405, 405)),
 ]
 
 
 @pytest.fixture
-def world(editor, reviewer):
+def world(editor, reviewer, settings, tmp_path):
     """A published paper, and a never-published paper in review with its reviewer assigned,
-    a thread on one of its claims, and a thread on the published paper's claim."""
+    a thread on one of its claims, and a thread on the published paper's claim; an uploaded
+    image in a MEDIA_ROOT of its own, with a file beside it that must not be reachable."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    (settings.MEDIA_ROOT / "figure.png").write_bytes(png_upload()["image"].read())
+    (tmp_path / "secret.txt").write_text("not media")
     nato = TagFactory(slug="nato", name="NATO")
     live = PaperFactory(slug="live-paper")
     live.tags.add(nato)
@@ -167,6 +191,7 @@ def test_every_role_gets_the_right_answer_from_every_url(
     client = Client()
     if people[persona] is not None:
         client.force_login(people[persona])
+    data = data() if callable(data) else data
     response = getattr(client, method)(url.format(**world), data)
     assert response.status_code == expected[persona]
     if response.status_code == 302 and persona == "anonymous":
