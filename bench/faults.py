@@ -204,7 +204,7 @@ def kill_mid_publish(stack, server, editor, slug):
         written = stack.pg.psql(
             "SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_locks l "
             "JOIN pg_class c ON c.oid = l.relation WHERE c.relkind = 'r' "
-            f"AND l.mode = 'RowExclusiveLock' AND l.pid = {waiting['pid']}",
+            f"AND l.mode = 'RowExclusiveLock' AND l.granted AND l.pid = {waiting['pid']}",
             database="standpoint",
         )
         check(
