@@ -279,9 +279,11 @@ import json  # noqa: E402  (this block is kept apart from the settings above on 
 import logging  # noqa: E402
 
 REDIS_URL = env_str("REDIS_URL", "")
-# Cached pages are replaced as soon as anything readers see changes (papers/pagecache.py); the
-# timeout only bounds how long an entry of an old revision occupies memory.
+# Readers' pages (papers/pagecache.py) are replaced as soon as anything readers see changes; the
+# timeout only bounds how long an entry of an old revision occupies Redis. Each process also keeps
+# the pages it served last in its own memory, up to this many megabytes.
 PAGE_CACHE_SECONDS = env_int("STANDPOINT_PAGE_CACHE_SECONDS", 3600)
+STANDPOINT_PAGE_MEMORY_BYTES = env_int("STANDPOINT_PAGE_MEMORY_MB", 32) * 1024 * 1024
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -305,16 +307,8 @@ if REDIS_URL:
     # Redis restart signs nobody out.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        # Per process: a paper page can weigh a megabyte, so each worker keeps a few dozen.
-        "pages": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "pages",
-            "TIMEOUT": PAGE_CACHE_SECONDS,
-            "OPTIONS": {"MAX_ENTRIES": 40},
-        },
-    }
+    # Readers' pages are then kept by each process in its own memory only (papers/pagecache.py).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Each gunicorn worker has its own local-memory cache: a session cached in one worker would
     # outlive a sign-out handled by another, so sessions are read from the database.
     SESSION_ENGINE = "django.contrib.sessions.backends.db"

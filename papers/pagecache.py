@@ -1,24 +1,30 @@
-"""Readers' pages served from the cache.
+"""Readers' pages served from memory.
 
-Anonymous readers all see the same page at a given address, so the rendered response is kept in
-the "pages" cache under a key made of the address, the public revision and the release:
+Anonymous readers all see the same page at a given address, so the rendered response is kept
+under a key made of the address, the public revision and the release:
 
 - the public revision (`PublicRevision`) moves, in the same transaction, with every change that
-  readers can see: publishing, withdrawing, editing a published paper or a tag
-  (`public_changed()` is called by the workflow and the admin). Old entries are never read again
-  and age out; nothing has to be deleted, and every server sharing the cache (and the database)
-  moves to the new pages at the same moment;
+  readers can see: publishing, withdrawing, editing a published paper's address or a tag
+  (`public_changed()` is called by the workflow and the admin). Entries of an old revision are
+  never read again and age out; nothing has to be deleted, and every worker and server, reading
+  the revision from the one database, moves to the new pages at the same moment;
 - the release is a digest of the code, templates and static files' manifest, so a deployment
   that changes how pages look does not serve pages rendered by the old code.
 
+Since a key can never name a stale page, each process keeps the pages it served last in its own
+memory (a byte budget, least recently used first out), in front of the shared "pages" cache
+(Redis) when one is configured: a hit costs one query, the revision, and no copy of the page.
+
 Signed-in users get their own pages (their header holds a sign-out form with a CSRF token), and
-so does a visitor with a flash message waiting. A hit costs one query (the revision) and answers
-conditional requests with 304 from the stored validators.
+so does a visitor with a flash message waiting. Conditional requests are answered with 304 from
+the stored validators.
 """
 
 import functools
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from django.conf import settings
@@ -64,8 +70,45 @@ def release():
     return digest.hexdigest()[:16]
 
 
+class Memory:
+    """The pages this process served last, within a byte budget (gthread workers share it)."""
+
+    def __init__(self, budget):
+        self.budget = budget
+        self.entries = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def set(self, key, entry):
+        size = len(entry[0])
+        if size > self.budget:
+            return
+        with self.lock:
+            if key in self.entries:
+                self.size -= len(self.entries.pop(key)[0])
+            self.entries[key] = entry
+            self.size += size
+            while self.size > self.budget:
+                self.size -= len(self.entries.popitem(last=False)[1][0])
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+
+memory = Memory(settings.STANDPOINT_PAGE_MEMORY_BYTES)
+
+
 def for_readers(view):
-    """Serve anonymous GET and HEAD requests of `view` from the cache (see the module's doc)."""
+    """Serve anonymous GET and HEAD requests of `view` from memory (see the module's doc)."""
 
     @functools.wraps(view)
     def cached_view(request, *args, **kwargs):
@@ -73,11 +116,7 @@ def for_readers(view):
             return view(request, *args, **kwargs)
         address = hashlib.sha256(request.get_full_path().encode()).hexdigest()
         key = f"page:{release()}:{revision()}:{address}"
-        try:
-            entry = caches["pages"].get(key)
-        except Exception:  # a cache server that is down: render the page, as without a cache
-            logger.warning("The pages cache cannot be read; rendering instead.", exc_info=True)
-            return view(request, *args, **kwargs)
+        entry = memory.get(key) or _from_shared_cache(key)
         if entry is not None:
             return _replay(request, *entry)
         response = view(request, *args, **kwargs)
@@ -90,6 +129,28 @@ def for_readers(view):
     return cached_view
 
 
+def _shared(request):
+    """Whether the request gets the page every anonymous reader gets."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.user.is_authenticated
+        and not len(messages.get_messages(request))
+    )
+
+
+def _from_shared_cache(key):
+    if "pages" not in settings.CACHES:
+        return None
+    try:
+        entry = caches["pages"].get(key)
+    except Exception:  # a cache server that is down costs the cache, not the page
+        logger.warning("The pages cache cannot be read.", exc_info=True)
+        return None
+    if entry is not None:
+        memory.set(key, entry)
+    return entry
+
+
 def _store(key, request, response):
     # Only a complete page that sets nothing for this visitor alone (a CSRF cookie, say).
     if (
@@ -99,11 +160,13 @@ def _store(key, request, response):
         or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
     ):
         return
-    headers = {name: response[name] for name in KEPT_HEADERS if name in response}
-    try:
-        caches["pages"].set(key, (response.content, headers))
-    except Exception:
-        logger.warning("The pages cache cannot be written.", exc_info=True)
+    entry = (response.content, {name: response[name] for name in KEPT_HEADERS if name in response})
+    memory.set(key, entry)
+    if "pages" in settings.CACHES:
+        try:
+            caches["pages"].set(key, entry)
+        except Exception:
+            logger.warning("The pages cache cannot be written.", exc_info=True)
 
 
 def _replay(request, content, headers):
@@ -120,12 +183,3 @@ def _replay(request, content, headers):
         if response.status_code == 200 or name != "Content-Type":
             response[name] = value
     return response
-
-
-def _shared(request):
-    """Whether the request gets the page every anonymous reader gets."""
-    return (
-        request.method in ("GET", "HEAD")
-        and not request.user.is_authenticated
-        and not len(messages.get_messages(request))
-    )

@@ -86,10 +86,12 @@ def published(draft, editor):
 
 @pytest.fixture(autouse=True)
 def _empty_caches():
-    # Each test starts at public revision 0 in a fresh database: pages cached by an earlier
-    # test under the same revision must not be served to it.
+    # Each test starts at public revision 0 in a fresh database: pages kept by an earlier test
+    # under the same revision must not be served to it.
     from django.core.cache import caches
 
+    from papers import pagecache
+
+    pagecache.memory.clear()
     for cache in caches.all():
         cache.clear()
-    yield

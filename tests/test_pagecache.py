@@ -6,6 +6,7 @@ import logging
 import pytest
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 
@@ -180,6 +181,43 @@ def test_the_release_digest_names_the_code_that_renders(tmp_path, settings):
     assert pagecache.release.__wrapped__() != first
 
 
+@pytest.fixture
+def shared_cache(settings):
+    """A "pages" cache as Redis would be, shared by processes (a local-memory stand-in here;
+    the CI run uses Redis with two servers)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},
+    }
+    yield caches["pages"]
+    caches["pages"].clear()
+
+
+def test_another_process_reads_the_page_from_the_shared_cache(
+    anonymous, harbours, shared_cache, django_assert_num_queries
+):
+    rendered = anonymous.get("/papers/harbours/")
+    pagecache.memory.clear()  # as in a process that has not served it yet
+    with django_assert_num_queries(1):
+        served = anonymous.get("/papers/harbours/")
+    assert served.templates == []
+    assert served.content == rendered.content
+    assert served["ETag"] == rendered["ETag"]
+
+
+def test_the_memory_keeps_the_latest_pages_within_its_budget():
+    memory = pagecache.Memory(budget=10)
+    memory.set("a", (b"12345", {}))
+    memory.set("b", (b"12345", {}))
+    memory.get("a")  # now the most recently used
+    memory.set("c", (b"123", {}))
+    assert memory.get("b") is None
+    assert memory.get("a") and memory.get("c")
+    memory.set("huge", (b"x" * 11, {}))
+    assert memory.get("huge") is None
+    assert memory.size == 8
+
+
 def test_a_cache_server_that_is_down_costs_the_cache_not_the_page(
     anonymous, harbours, settings, caplog
 ):
@@ -197,3 +235,4 @@ def test_a_cache_server_that_is_down_costs_the_cache_not_the_page(
     assert response.status_code == 200
     assert b"Harbours of the Baltic" in response.content
     assert "The pages cache cannot be read" in caplog.text
+    assert "The pages cache cannot be written" in caplog.text

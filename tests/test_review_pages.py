@@ -1,13 +1,15 @@
 """The review workspace at /review/: who may see it (R3, R5), what its forms change, independent
 assessment, CSRF (R8), POST-only actions (R9) and query counts that do not grow with a paper."""
 
+import re
+
 import html5lib
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 
 from papers import workflow
-from papers.models import Assessment, Assignment, Comment, Event, Paper, Review, Version
+from papers.models import Assessment, Assignment, Claim, Comment, Event, Paper, Review, Version
 from tests.factories import (
     ClaimFactory,
     PaperFactory,
@@ -957,17 +959,74 @@ def paper_with(editor, reviewers, *, claims, comments, slug):
 
 
 @pytest.mark.parametrize("persona", ["reviewer", "other_reviewer", "editor"])
-def test_paper_page_queries_are_the_same_for_3_and_60_claims(
+def test_paper_page_queries_are_the_same_for_3_and_90_claims_on_every_part(
     persona, request, editor, reviewer, other_reviewer, django_assert_num_queries
 ):
     reviewers = [reviewer, other_reviewer]
     paper_with(editor, reviewers, claims=3, comments=5, slug="small")
-    paper_with(editor, reviewers, claims=60, comments=300, slug="large")
+    paper_with(editor, reviewers, claims=90, comments=450, slug="large")
     client = client_for(request.getfixturevalue(persona))
-    queries = {"reviewer": 12, "other_reviewer": 12, "editor": 16}[persona]
+    queries = {"reviewer": 15, "other_reviewer": 15, "editor": 17}[persona]
     with django_assert_num_queries(queries):
         assert client.get("/review/small/").status_code == 200
-    with django_assert_num_queries(queries):
-        response = client.get("/review/large/")
-    assert response.content.count(b'class="review-claim review-claim--') == 60
-    assert b"Claim 60" in response.content
+    for part, first, last in [(1, 1, 30), (2, 31, 60), (3, 61, 90)]:
+        with django_assert_num_queries(queries):
+            response = client.get(f"/review/large/?part={part}")
+        headings = re.findall(r"Claim (\d+)\s*<span class=\"claim-kind", response.text)
+        assert [int(n) for n in headings] == list(range(first, last + 1))
+
+
+# --- A long paper in parts --------------------------------------------------------------------
+
+
+class TestParts:
+    """A long paper's workspace comes in parts of whole sections (about 30 claims each)."""
+
+    @pytest.fixture
+    def long_paper(self, editor, reviewer, other_reviewer):
+        return paper_with(editor, [reviewer, other_reviewer], claims=66, comments=0, slug="long")
+
+    def test_a_short_paper_is_one_page_without_parts(self, as_reviewer, in_review):
+        page = as_reviewer.get(f"/review/{in_review.slug}/").content.decode()
+        assert "review-parts" not in page
+
+    def test_every_part_lists_the_parts_with_their_sections_and_claims(
+        self, as_reviewer, long_paper
+    ):
+        page = as_reviewer.get("/review/long/?part=2").content.decode()
+        assert "This paper in 3 parts" in page
+        assert '<a href="?part=1">Part 1: Part 0 to Part 9</a>' in page
+        assert '<strong aria-current="page">Part 2: Part 10 to Part 19</strong>' in page
+        assert "(claims 31–60)" in page
+        assert '<a href="?part=3">Part 3: Part 20 to Part 21</a>' in page
+        assert 'rel="prev"' in page and 'rel="next"' in page
+        assert "Point 10-0 is made." in page and "Point 9-2 is made." not in page
+
+    @pytest.mark.parametrize(("asked", "shown"), [("0", 1), ("abc", 1), ("99", 3), ("3", 3)])
+    def test_a_part_out_of_range_shows_the_nearest(self, as_reviewer, long_paper, asked, shown):
+        page = as_reviewer.get(f"/review/long/?part={asked}").content.decode()
+        assert f'<strong aria-current="page">Part {shown}:' in page
+
+    def test_an_action_returns_to_the_part_that_shows_the_claim(self, as_reviewer, long_paper):
+        claim = long_paper.claims.get(quote="Point 12-1 is made.")
+        response = as_reviewer.post(
+            f"/review/long/claims/{claim.public_id}/comment/", {"body": "Which year?"}
+        )
+        assert response.status_code == 302
+        assert response["Location"] == f"/review/long/?part=2#claim-note-{claim.public_id}"
+        assert as_reviewer.get("/review/long/").content.decode().count("Which year?") == 0
+        assert "Which year?" in as_reviewer.get("/review/long/?part=2").content.decode()
+
+    def test_orphaned_claims_are_on_the_last_part_and_announced_on_the_others(
+        self, as_reviewer, long_paper
+    ):
+        section = long_paper.sections.get(heading="Part 0")
+        section.body = "Everything was rewritten."
+        section.save()
+        Claim.objects.filter(section=section).update(orphaned=True)
+        first = as_reviewer.get("/review/long/").content.decode()
+        assert '3 orphaned claims are listed at the end of <a href="?part=3' in first
+        last = as_reviewer.get("/review/long/?part=3").content.decode()
+        assert 'id="review-orphans-title"' in last
+        assert last.count("review-claim--orphan") == 3
+        assert as_reviewer.get("/review/long/?part=3").status_code == 200

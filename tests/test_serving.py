@@ -18,13 +18,12 @@ from pathlib import Path
 
 import dj_database_url
 import pytest
-from django.core.cache import caches
 from django.db.utils import ConnectionHandler
 from django.test import Client
 from django.utils.http import http_date
 
 from config.settings import OneLineJSONFormatter
-from papers import workflow
+from papers import pagecache, workflow
 from papers.models import Tag
 from papers.views import health
 from tests.factories import ClaimFactory, PaperFactory, SectionFactory, TagFactory, approved
@@ -171,7 +170,7 @@ class TestConditionalGet:
         self, anonymous, paper, url, django_assert_num_queries
     ):
         etag = anonymous.get(url)["ETag"]
-        caches["pages"].clear()
+        pagecache.memory.clear()
         with django_assert_num_queries(3):
             again = anonymous.get(url, headers={"If-None-Match": etag})
         assert again.status_code == 304

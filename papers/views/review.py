@@ -6,18 +6,15 @@ paper's review) and looks claims and comments up within that paper. Every action
 `workflow` function and redirects with a message; a `WorkflowError` becomes that message.
 """
 
-from collections import defaultdict
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from papers import forms, permissions, rendering, verdicts, workflow
+from papers import forms, permissions, workflow, workspace
 from papers.models import Assessment, Assignment, Claim, Comment, Paper, Review
 
 Stage = Paper.Stage
@@ -105,162 +102,9 @@ def _papers_under_review():
 @require_safe
 def paper(request, slug):
     paper = permissions.paper_for_review(request.user, slug)
-    return render(request, "review/paper.html", _workspace(paper, request.user))
-
-
-def _workspace(paper, user):
-    editor = permissions.is_editor(user)
-    round_reviews = list(paper.reviews.filter(round=paper.round).select_related("reviewer"))
-    own = next((r for r in round_reviews if r.reviewer_id == user.pk), None)
-    # Independent assessment: a reviewer meets the others' verdicts, and the threads they opened
-    # this round (an assessment's concern opens one), once their own review is in.
-    others_visible = editor or (own is not None and own.is_submitted)
-    hidden_authors = set() if others_visible else {r.reviewer_id for r in round_reviews} - {user.pk}
-    viewer = {
-        "user": user,
-        "editor": editor,
-        "own": own,
-        "others_visible": others_visible,
-        "hidden_authors": hidden_authors,
-        "can_assess": own is not None
-        and own.status == Review.Status.OPEN
-        and paper.stage == Stage.IN_REVIEW,
-    }
-    sections = list(paper.sections.all())
-    claims = paper.claims.select_related("section").prefetch_related(
-        "tags",
-        "sources",
-        Prefetch("assessments", Assessment.objects.select_related("review__reviewer")),
-        "comments",
-    )
-    placed, orphans = _arrange(claims)
-    section_views = []
-    for section in sections:
-        items = [_claim_view(claim, number, paper, viewer) for number, claim in placed[section.pk]]
-        marks = [item["mark"] for item in items]
-        html, _ = rendering.mark_claims(rendering.render_markdown(section.body), marks)
-        section_views.append(
-            {"section": section, "html": rendering.stored_html(html), "claims": items}
-        )
-    orphan_views = [_claim_view(claim, None, paper, viewer) for claim in orphans]
-    all_items = [item for s in section_views for item in s["claims"]] + orphan_views
-    context = {
-        "paper": paper,
-        "standfirst": rendering.stored_html(paper.standfirst_html),
-        "sections": section_views,
-        "orphans": orphan_views,
-        "claim_total": len(all_items),
-        "assessed": sum(1 for item in all_items if item["mine"]),
-        "hidden_threads": sum(item["hidden_threads"] for item in all_items),
-        "verdicts": Assessment.Verdict.choices,
-        "max_text": workflow.MAX_TEXT,
-        **viewer,
-    }
-    if editor:
-        context.update(_editor_panel(paper, round_reviews))
-    return context
-
-
-def _arrange(claims):
-    """Claims placed in their sections, numbered in reading order, and the orphaned ones."""
-    located, orphans = [], []
-    for claim in claims:
-        if claim.is_orphaned:
-            orphans.append(claim)
-        else:
-            section = claim.section
-            located.append(((section.position, section.pk, claim.locate()[0], claim.pk), claim))
-    located.sort(key=lambda pair: pair[0])
-    placed = defaultdict(list)
-    for number, (_, claim) in enumerate(located, start=1):
-        placed[claim.section_id].append((number, claim))
-    return placed, orphans
-
-
-def _claim_view(claim, number, paper, viewer):
-    user = viewer["user"]
-    assessments = list(claim.assessments.all())
-    own = viewer["own"]
-    mine = next((a for a in assessments if own and a.review_id == own.pk), None)
-    earlier = verdicts.latest_per_reviewer(
-        [a for a in assessments if a.review.reviewer_id == user.pk and a is not mine]
-    )
-    submitted = [a for a in assessments if a.review.is_submitted]
-    shown = verdicts.latest_per_reviewer(assessments) if viewer["others_visible"] else []
-    threads, hidden = _threads(claim, paper, viewer)
-    initial = mine or (earlier[0] if earlier else None)
-    return {
-        "claim": claim,
-        "id": claim.public_id,
-        "number": number,
-        "tags": list(claim.tags.all()),
-        "sources": list(claim.sources.all()),
-        "note_html": rendering.render_plain(claim.note),
-        "mine": mine,
-        "earlier": None if mine else initial,
-        "initial_verdict": initial.verdict if initial else "",
-        "initial_note": mine.note if mine else "",
-        "assessments": shown,
-        "status": verdicts.summarize(submitted) if viewer["others_visible"] else None,
-        "disagree": bool(shown) and verdicts.disagree(shown),
-        "threads": threads,
-        "open_threads": sum(1 for thread in threads if not thread["root"].is_resolved),
-        "hidden_threads": hidden,
-        "mark": {
-            "id": claim.public_id,
-            "number": number,
-            "quote": claim.quote,
-            "prefix": claim.prefix,
-            "suffix": claim.suffix,
-            "kind": claim.kind,
-            "tags": sorted(tag.slug for tag in claim.tags.all()),
-        },
-    }
-
-
-def _threads(claim, paper, viewer):
-    """The claim's threads as (first comment, replies), and how many are hidden from the viewer."""
-    comments = list(claim.comments.all())
-    quote = " ".join(claim.quote.split())
-    replies = {}
-    for comment in comments:
-        comment.body_html = rendering.render_plain(comment.body)
-        comment.reworded = " ".join(comment.claim_text.split()) != quote
-        if comment.parent_id:
-            replies.setdefault(comment.parent_id, []).append(comment)
-    threads, hidden = [], 0
-    for root in (c for c in comments if c.parent_id is None):
-        if root.author_id in viewer["hidden_authors"] and root.round == paper.round:
-            hidden += 1
-            continue
-        can_resolve = viewer["editor"] or root.author_id == viewer["user"].pk
-        threads.append(
-            {
-                "root": root,
-                "replies": replies.get(root.pk, []),
-                "can_resolve": can_resolve and not root.is_resolved,
-            }
-        )
-    return threads, hidden
-
-
-def _editor_panel(paper, round_reviews):
-    by_reviewer = {review.reviewer_id: review for review in round_reviews}
-    assignments = list(paper.assignments.select_related("reviewer").order_by("assigned_at", "pk"))
-    for assignment in assignments:
-        assignment.review = by_reviewer.get(assignment.reviewer_id)
-    published = paper.live_version_id is not None and paper.withdrawn_at is None
-    return {
-        "assignments": assignments,
-        "assignable": list(forms.assignable_reviewers(paper)),
-        "open_concerns": len(workflow.open_concern_claims(paper)),
-        "time_zone": timezone.get_current_timezone_name(),
-        "can": {
-            action: paper.stage in workflow.TRANSITIONS[action][0]
-            for action in ("submit", "request_changes", "approve", "publish")
-        }
-        | {"correct": published, "withdraw": published},
-    }
+    part = request.GET.get("part", "1")
+    context = workspace.build(paper, request.user, int(part) if part.isdigit() else 1)
+    return render(request, "review/paper.html", context)
 
 
 # --- Reviewers' actions -----------------------------------------------------------------------
@@ -349,20 +193,8 @@ def submit(request, slug):
             if review
             else None
         )
-    context = {"paper": paper, "review": review, "form": form, **_recap(paper, review)}
+    context = {"paper": paper, "review": review, "form": form, **workspace.recap(paper, review)}
     return render(request, "review/submit.html", context, status=400 if form.errors else 200)
-
-
-def _recap(paper, review):
-    """The reviewer's verdicts, claim by claim in reading order, for the submission page."""
-    if review is None:
-        return {"recap": [], "assessed": 0}
-    mine = {a.claim_id: a for a in review.assessments.all()}
-    placed, orphans = _arrange(paper.claims.select_related("section"))
-    ordered = sorted((pair for pairs in placed.values() for pair in pairs), key=lambda p: p[0])
-    rows = [{"number": n, "claim": c, "assessment": mine.get(c.pk)} for n, c in ordered]
-    rows += [{"number": None, "claim": c, "assessment": mine.get(c.pk)} for c in orphans]
-    return {"recap": rows, "assessed": sum(1 for row in rows if row["assessment"])}
 
 
 # --- Editors' workflow actions ----------------------------------------------------------------
@@ -484,5 +316,8 @@ def _attempt(request, action, success):
 
 
 def _back_to(claim):
+    """The claim's panel, on the part of the workspace that shows it."""
     url = reverse("review:paper", args=[claim.paper.slug])
-    return redirect(f"{url}#claim-note-{claim.public_id}")
+    part = workspace.part_of(claim)
+    query = f"?part={part}" if part > 1 else ""
+    return redirect(f"{url}{query}#claim-note-{claim.public_id}")

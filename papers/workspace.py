@@ -1,0 +1,278 @@
+"""What the review workspace shows: a paper's working draft with its claims, each with its
+sources, verdicts and threads as the viewer may see them.
+
+A long paper is shown in parts of whole sections holding about CLAIMS_PER_PART claims, so a page
+costs the same few queries and milliseconds whatever the paper's length; claims keep their
+numbers from the whole paper. The orphaned claims come last, on the last part.
+"""
+
+from collections import defaultdict
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from papers import forms, permissions, rendering, verdicts, workflow
+from papers.models import Assessment, Comment, Paper, Review
+
+Stage = Paper.Stage
+CLAIMS_PER_PART = 30
+
+
+def build(paper, user, part=1):
+    """The workspace context of `part` (1-based; out of range is the nearest part)."""
+    viewer = _viewer(paper, user)
+    sections = list(paper.sections.all())
+    placed, orphans = _arrange(paper, sections)
+    parts = _parts(sections, placed)
+    part = min(max(part, 1), len(parts))
+    shown = parts[part - 1]
+    orphans_shown = orphans if part == len(parts) else []
+    claims = _with_details(paper, [c for s in shown for _, c in placed[s.pk]] + orphans_shown)
+    section_views = []
+    for section in shown:
+        items = [_claim_view(claims[c.pk], n, paper, viewer) for n, c in placed[section.pk]]
+        marks = [item["mark"] for item in items]
+        html, _ = rendering.mark_claims(section.body_html, marks)
+        section_views.append(
+            {"section": section, "html": rendering.stored_html(html), "claims": items}
+        )
+    context = {
+        "paper": paper,
+        "standfirst": rendering.stored_html(paper.standfirst_html),
+        "sections": section_views,
+        "orphans": [_claim_view(claims[c.pk], None, paper, viewer) for c in orphans_shown],
+        "orphan_total": len(orphans),
+        "part": part,
+        "parts": _contents(parts, placed),
+        "claim_total": sum(len(pairs) for pairs in placed.values()) + len(orphans),
+        "assessed": _assessed(viewer["own"]),
+        "hidden_threads": _hidden_threads(paper, viewer),
+        "verdicts": Assessment.Verdict.choices,
+        "max_text": workflow.MAX_TEXT,
+        **viewer,
+    }
+    if viewer["editor"]:
+        context.update(_editor_panel(paper, viewer["round_reviews"]))
+    return context
+
+
+def part_of(claim):
+    """The part of the workspace that shows `claim`."""
+    paper = claim.paper
+    sections = list(paper.sections.all())
+    placed, orphans = _arrange(paper, sections)
+    parts = _parts(sections, placed)
+    for number, part in enumerate(parts, start=1):
+        if any(c.pk == claim.pk for s in part for _, c in placed[s.pk]):
+            return number
+    return len(parts)
+
+
+def recap(paper, review):
+    """The reviewer's verdicts, claim by claim in reading order, for the submission page."""
+    if review is None:
+        return {"recap": [], "assessed": 0}
+    mine = {a.claim_id: a for a in review.assessments.all()}
+    placed, orphans = _arrange(paper, list(paper.sections.all()))
+    ordered = sorted((pair for pairs in placed.values() for pair in pairs), key=lambda p: p[0])
+    rows = [{"number": n, "claim": c, "assessment": mine.get(c.pk)} for n, c in ordered]
+    rows += [{"number": None, "claim": c, "assessment": mine.get(c.pk)} for c in orphans]
+    return {"recap": rows, "assessed": sum(1 for row in rows if row["assessment"])}
+
+
+def _viewer(paper, user):
+    editor = permissions.is_editor(user)
+    round_reviews = list(paper.reviews.filter(round=paper.round).select_related("reviewer"))
+    own = next((r for r in round_reviews if r.reviewer_id == user.pk), None)
+    # Independent assessment: a reviewer meets the others' verdicts, and the threads they opened
+    # this round (an assessment's concern opens one), once their own review is in.
+    others_visible = editor or (own is not None and own.is_submitted)
+    hidden_authors = set() if others_visible else {r.reviewer_id for r in round_reviews} - {user.pk}
+    return {
+        "user": user,
+        "editor": editor,
+        "own": own,
+        "round_reviews": round_reviews,
+        "others_visible": others_visible,
+        "hidden_authors": hidden_authors,
+        "can_assess": own is not None
+        and own.status == Review.Status.OPEN
+        and paper.stage == Stage.IN_REVIEW,
+    }
+
+
+def _arrange(paper, sections):
+    """Claims placed in their sections, numbered in reading order, and the orphaned ones. Reads
+    only what placing needs; `_with_details` fetches the rest for the claims shown."""
+    by_pk = {section.pk: section for section in sections}
+    claims = paper.claims.only(
+        "pk", "paper_id", "section_id", "public_id", "quote", "prefix", "suffix", "orphaned"
+    )
+    located, orphans = [], []
+    for claim in claims:
+        if claim.section_id is not None:
+            claim.section = by_pk[claim.section_id]
+        place = None if claim.orphaned or claim.section_id is None else claim.locate()
+        if place is None:
+            orphans.append(claim)
+        else:
+            section = claim.section
+            located.append(((section.position, section.pk, place[0], claim.pk), claim))
+    located.sort(key=lambda pair: pair[0])
+    placed = defaultdict(list)
+    for number, (_, claim) in enumerate(located, start=1):
+        placed[claim.section_id].append((number, claim))
+    return placed, orphans
+
+
+def _parts(sections, placed):
+    """Consecutive sections grouped into parts of about CLAIMS_PER_PART claims (a section is
+    never split); at least one part, even for a paper without sections."""
+    parts, current, count = [], [], 0
+    for section in sections:
+        claims = len(placed[section.pk])
+        if current and count + claims > CLAIMS_PER_PART:
+            parts.append(current)
+            current, count = [], 0
+        current.append(section)
+        count += claims
+    parts.append(current)
+    return parts
+
+
+def _contents(parts, placed):
+    """The parts for the workspace's navigation (shown only when there are several)."""
+    contents, first = [], 1
+    for number, sections in enumerate(parts, start=1):
+        claims = sum(len(placed[section.pk]) for section in sections)
+        contents.append(
+            {
+                "number": number,
+                "sections": sections,
+                "first_claim": first if claims else None,
+                "last_claim": first + claims - 1 if claims else None,
+            }
+        )
+        first += claims
+    return contents
+
+
+def _with_details(paper, claims):
+    """The claims shown, by pk, with everything their panels show, in a fixed number of queries."""
+    detailed = paper.claims.filter(pk__in=[claim.pk for claim in claims]).prefetch_related(
+        "tags",
+        "sources",
+        Prefetch("assessments", Assessment.objects.select_related("review__reviewer")),
+        "comments",
+    )
+    sections = {claim.pk: claim.section for claim in claims if claim.section_id}
+    by_pk = {}
+    for claim in detailed:
+        if claim.section_id is not None:
+            claim.section = sections.get(claim.pk)
+        by_pk[claim.pk] = claim
+    return by_pk
+
+
+def _assessed(own):
+    if own is None:
+        return 0
+    return own.assessments.values("claim_id").distinct().count()
+
+
+def _hidden_threads(paper, viewer):
+    """Threads other reviewers opened this round, which the viewer meets after submitting."""
+    if not viewer["hidden_authors"]:
+        return 0
+    return Comment.objects.filter(
+        claim__paper=paper,
+        parent=None,
+        round=paper.round,
+        author_id__in=viewer["hidden_authors"],
+    ).count()
+
+
+def _claim_view(claim, number, paper, viewer):
+    user = viewer["user"]
+    assessments = list(claim.assessments.all())
+    own = viewer["own"]
+    mine = next((a for a in assessments if own and a.review_id == own.pk), None)
+    earlier = verdicts.latest_per_reviewer(
+        [a for a in assessments if a.review.reviewer_id == user.pk and a is not mine]
+    )
+    submitted = [a for a in assessments if a.review.is_submitted]
+    shown = verdicts.latest_per_reviewer(assessments) if viewer["others_visible"] else []
+    threads, hidden = _threads(claim, paper, viewer)
+    initial = mine or (earlier[0] if earlier else None)
+    return {
+        "claim": claim,
+        "id": claim.public_id,
+        "number": number,
+        "tags": list(claim.tags.all()),
+        "sources": list(claim.sources.all()),
+        "note_html": rendering.render_plain(claim.note),
+        "mine": mine,
+        "earlier": None if mine else initial,
+        "initial_verdict": initial.verdict if initial else "",
+        "initial_note": mine.note if mine else "",
+        "assessments": shown,
+        "status": verdicts.summarize(submitted) if viewer["others_visible"] else None,
+        "disagree": bool(shown) and verdicts.disagree(shown),
+        "threads": threads,
+        "open_threads": sum(1 for thread in threads if not thread["root"].is_resolved),
+        "hidden_threads": hidden,
+        "mark": {
+            "id": claim.public_id,
+            "number": number,
+            "quote": claim.quote,
+            "prefix": claim.prefix,
+            "suffix": claim.suffix,
+            "kind": claim.kind,
+            "tags": sorted(tag.slug for tag in claim.tags.all()),
+        },
+    }
+
+
+def _threads(claim, paper, viewer):
+    """The claim's threads as (first comment, replies), and how many are hidden from the viewer."""
+    comments = list(claim.comments.all())
+    quote = " ".join(claim.quote.split())
+    replies = {}
+    for comment in comments:
+        comment.body_html = rendering.render_plain(comment.body)
+        comment.reworded = " ".join(comment.claim_text.split()) != quote
+        if comment.parent_id:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    threads, hidden = [], 0
+    for root in (c for c in comments if c.parent_id is None):
+        if root.author_id in viewer["hidden_authors"] and root.round == paper.round:
+            hidden += 1
+            continue
+        can_resolve = viewer["editor"] or root.author_id == viewer["user"].pk
+        threads.append(
+            {
+                "root": root,
+                "replies": replies.get(root.pk, []),
+                "can_resolve": can_resolve and not root.is_resolved,
+            }
+        )
+    return threads, hidden
+
+
+def _editor_panel(paper, round_reviews):
+    by_reviewer = {review.reviewer_id: review for review in round_reviews}
+    assignments = list(paper.assignments.select_related("reviewer").order_by("assigned_at", "pk"))
+    for assignment in assignments:
+        assignment.review = by_reviewer.get(assignment.reviewer_id)
+    published = paper.live_version_id is not None and paper.withdrawn_at is None
+    return {
+        "assignments": assignments,
+        "assignable": list(forms.assignable_reviewers(paper)),
+        "open_concerns": len(workflow.open_concern_claims(paper)),
+        "time_zone": timezone.get_current_timezone_name(),
+        "can": {
+            action: paper.stage in workflow.TRANSITIONS[action][0]
+            for action in ("submit", "request_changes", "approve", "publish")
+        }
+        | {"correct": published, "withdraw": published},
+    }
