@@ -161,6 +161,15 @@ def test_a_visitor_with_a_message_waiting_gets_a_page_of_their_own(anonymous, ha
     assert b"You have been signed out." not in Client().get("/papers/").content
 
 
+def test_a_reader_with_cookies_but_no_session_still_gets_the_shared_page(
+    anonymous, harbours, django_assert_num_queries
+):
+    anonymous.get("/papers/harbours/")
+    anonymous.cookies["csrftoken"] = "a" * 32
+    with django_assert_num_queries(1):
+        assert anonymous.get("/papers/harbours/").templates == []
+
+
 def test_a_matching_etag_gets_304_from_the_cache(anonymous, harbours, django_assert_num_queries):
     etag = anonymous.get("/papers/harbours/")["ETag"]
     with django_assert_num_queries(1):

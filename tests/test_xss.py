@@ -353,13 +353,16 @@ def test_preview_refuses_get(editor_client):
 
 @pytest.mark.parametrize("path", ["/admin/markdown-upload/", "/markdownx/upload/"])
 @pytest.mark.parametrize("as_editor", [False, True])
-def test_markdown_upload_writes_no_file(request, settings, tmp_path, path, as_editor):
-    """R7: markdownx's upload view is not routed; nobody can write into MEDIA_ROOT."""
+def test_no_upload_path_stores_an_svg(request, settings, tmp_path, path, as_editor):
+    """R7, R22: markdownx's own upload view is not routed, and ours (editors only) refuses an SVG
+    with a 400: nobody writes a script into MEDIA_ROOT."""
     settings.MEDIA_ROOT = tmp_path / "media"
     client = request.getfixturevalue("editor_client") if as_editor else Client()
     image = SimpleUploadedFile("x.svg", b'<svg onload="alert(1)"/>', content_type="image/svg+xml")
     response = client.post(path, {"image": image})
-    assert response.status_code in {302, 403, 404, 405}
+    assert response.status_code in {302, 400, 403, 404, 405}
+    if as_editor and path == "/admin/markdown-upload/":
+        assert response.status_code == 400
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
