@@ -303,15 +303,13 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         },
     }
-    # Sessions are written to the database and read through the cache, so a cache flush or a
-    # Redis restart signs nobody out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # Readers' pages are then kept by each process in its own memory only (papers/pagecache.py).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # Each gunicorn worker has its own local-memory cache: a session cached in one worker would
-    # outlive a sign-out handled by another, so sessions are read from the database.
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database alone: one indexed read per signed-in request, and neither a
+# worker's local cache nor a Redis outage can sign anyone in or out (Django's cached_db engine
+# fails the request when Redis is down).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 
 class OneLineJSONFormatter(logging.Formatter):

@@ -1,5 +1,7 @@
-"""/healthz, for load balancers and uptime checks: can this app server answer from its database
-(and from the shared cache, when one is configured)? No sign-in, nothing cached."""
+"""/healthz, for load balancers and uptime checks: can this app server answer from its database?
+No sign-in, nothing cached. A shared cache that does not answer is reported ("degraded") but
+keeps the server in: readers' pages are then rendered instead of read from it, and sessions live
+in the database, so taking every server out of the balancer would be the only real outage."""
 
 import logging
 
@@ -38,7 +40,7 @@ def healthz(request):
             logger.warning("Health check: the cache is unavailable.", exc_info=True)
             cache_answers = False
         if not cache_answers:
-            return _unavailable("cache unavailable")
+            return JsonResponse({"status": "degraded", "reason": "cache unavailable"})
     return JsonResponse({"status": "ok"})
 
 
