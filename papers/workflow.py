@@ -465,21 +465,8 @@ def _gate(paper, by, override_reason):
 
 
 def open_concern_claims(paper):
-    """Claims with a disputed / needs-source assessment in the current round and an unresolved
-    thread."""
-    concerned = set(
-        Assessment.objects.filter(
-            review__paper=paper,
-            review__round=paper.round,
-            verdict__in=[Assessment.Verdict.DISPUTED, Assessment.Verdict.NEEDS_SOURCE],
-        ).values_list("claim_id", flat=True)
-    )
-    unresolved = set(
-        Comment.objects.filter(
-            claim_id__in=concerned, parent=None, resolved_at__isnull=True
-        ).values_list("claim_id", flat=True)
-    )
-    return concerned & unresolved
+    """The ids of the claims whose concerns hold up publishing (`Claim.with_open_concern`)."""
+    return set(paper.claims.with_open_concern().values_list("pk", flat=True))
 
 
 def _four_eyes(paper, by, verb, override_reason):

@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from markdownx.models import MarkdownxField
 
 from papers import rendering
+from papers.models import subqueries
 from papers.models.records import Version
 
 PUBLIC_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no look-alikes: l, o, 0, 1
@@ -62,6 +63,28 @@ class PaperQuerySet(models.QuerySet):
             self.select_related("live_version")
             .prefetch_related("live_version__tags")
             .order_by("-live_version__published_at", "pk")
+        )
+
+    def under_review(self):
+        """Papers in review, and any other paper with reviewers, most recently changed first,
+        with their round's progress: reviewers assigned, reviews submitted, open concerns."""
+        from papers.models.reviews import Assignment, Review  # reviews.py builds on this module
+
+        assigned = Assignment.objects.filter(paper=models.OuterRef("pk"))
+        submitted = Review.objects.filter(
+            paper=models.OuterRef("pk"),
+            round=models.OuterRef("round"),
+            status=Review.Status.SUBMITTED,
+        )
+        concerns = Claim.objects.filter(paper=models.OuterRef("pk")).with_open_concern()
+        return (
+            self.filter(models.Q(stage=Paper.Stage.IN_REVIEW) | models.Exists(assigned))
+            .annotate(
+                assigned=subqueries.count(assigned),
+                submitted=subqueries.count(submitted),
+                open_concerns=subqueries.count(concerns),
+            )
+            .order_by("-updated_at", "pk")
         )
 
 
@@ -201,6 +224,24 @@ class Source(models.Model):
         return f"{self.title} ({self.publisher})" if self.publisher else self.title
 
 
+class ClaimQuerySet(models.QuerySet):
+    def with_open_concern(self):
+        """Claims found disputed or lacking a source in their paper's current round, with a
+        thread still unresolved: what holds up publishing (workflow._gate) and what the editors'
+        dashboard counts."""
+        from papers.models.reviews import Assessment, Comment  # reviews.py builds on this module
+
+        concern = Assessment.objects.filter(
+            claim=models.OuterRef("pk"),
+            review__round=models.OuterRef("paper__round"),
+            verdict__in=Assessment.CONCERNS,
+        )
+        unresolved = Comment.objects.filter(
+            claim=models.OuterRef("pk"), parent=None, resolved_at=None
+        )
+        return self.filter(models.Exists(concern), models.Exists(unresolved))
+
+
 class Claim(models.Model):
     class Kind(models.TextChoices):
         FACTUAL = "factual", "Factual"
@@ -262,6 +303,8 @@ class Claim(models.Model):
     note = models.TextField(blank=True, help_text="Plain text shown to readers with the claim.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClaimQuerySet.as_manager()
 
     class Meta:
         ordering = ["section__position", "pk"]

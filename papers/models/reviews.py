@@ -3,10 +3,27 @@
 from django.conf import settings
 from django.db import models
 
+from papers.models import subqueries
+from papers.models.content import Claim
+
 
 class AssignmentQuerySet(models.QuerySet):
     def for_dashboard(self):
         return self.select_related("paper", "paper__live_version").order_by("due_date", "pk")
+
+    def with_progress_of(self, user):
+        """Each assignment with the status of `user`'s review of the paper's current round and
+        how many claims it has assessed so far, of how many."""
+        paper, current_round = models.OuterRef("paper"), models.OuterRef("paper__round")
+        mine = Review.objects.filter(paper=paper, reviewer=user, round=current_round)
+        assessed = Assessment.objects.filter(
+            review__paper=paper, review__reviewer=user, review__round=current_round
+        )
+        return self.annotate(
+            review_status=models.Subquery(mine.values("status")[:1]),
+            assessed=subqueries.count(assessed),
+            claim_total=subqueries.count(Claim.objects.filter(paper=models.OuterRef("paper"))),
+        )
 
 
 class Assignment(models.Model):
@@ -81,6 +98,9 @@ class Assessment(models.Model):
         NEEDS_SOURCE = "needs-source", "Needs a source"
         DISPUTED = "disputed", "Disputed"
 
+    # Verdicts that raise a concern: with an unresolved thread they hold up publishing.
+    CONCERNS = (Verdict.NEEDS_SOURCE, Verdict.DISPUTED)
+
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="assessments")
     claim = models.ForeignKey("papers.Claim", on_delete=models.CASCADE, related_name="assessments")
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
@@ -105,7 +125,7 @@ class Assessment(models.Model):
 
     @property
     def is_concern(self):
-        return self.verdict in {self.Verdict.NEEDS_SOURCE, self.Verdict.DISPUTED}
+        return self.verdict in self.CONCERNS
 
 
 class Comment(models.Model):

@@ -8,17 +8,15 @@ paper's review) and looks claims and comments up within that paper. Every action
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from papers import forms, permissions, workflow, workspace
-from papers.models import Assessment, Assignment, Claim, Comment, Paper, Review
+from papers.models import Assignment, Comment, Paper
 
 Stage = Paper.Stage
-CONCERNS = [Assessment.Verdict.DISPUTED, Assessment.Verdict.NEEDS_SOURCE]
 
 
 # --- Dashboard --------------------------------------------------------------------------------
@@ -30,69 +28,14 @@ def dashboard(request):
     editor = permissions.is_editor(request.user)
     papers = []
     if editor:
-        papers = sorted(_papers_under_review(), key=lambda p: p.stage != Stage.IN_REVIEW)
+        papers = sorted(Paper.objects.under_review(), key=lambda p: p.stage != Stage.IN_REVIEW)
+    assignments = Assignment.objects.filter(reviewer=request.user).for_dashboard()
     context = {
-        "assignments": list(_assignments_of(request.user)),
+        "assignments": list(assignments.with_progress_of(request.user)),
         "papers": papers,
         "is_editor": editor,
     }
     return render(request, "review/dashboard.html", context)
-
-
-def _count(queryset):
-    """A correlated COUNT of queryset's rows, as an annotation (no GROUP BY on the outer query)."""
-    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Subquery(counted, output_field=IntegerField())
-
-
-def _assignments_of(user):
-    """The user's assignments, with the status of their review of the paper's current round and
-    how many claims it has assessed so far."""
-    mine = Review.objects.filter(
-        paper=OuterRef("paper"), reviewer=user, round=OuterRef("paper__round")
-    )
-    return (
-        Assignment.objects.filter(reviewer=user)
-        .for_dashboard()
-        .annotate(
-            review_status=Subquery(mine.values("status")[:1]),
-            assessed=_count(
-                Assessment.objects.filter(
-                    review__paper=OuterRef("paper"),
-                    review__reviewer=user,
-                    review__round=OuterRef("paper__round"),
-                )
-            ),
-            claim_total=_count(Claim.objects.filter(paper=OuterRef("paper"))),
-        )
-    )
-
-
-def _papers_under_review():
-    """Papers in review, and any other paper with reviewers, with their round's progress and
-    open concerns (counted as `workflow.open_concern_claims` defines them)."""
-    concern = Assessment.objects.filter(
-        claim=OuterRef("pk"), review__round=OuterRef(OuterRef("round")), verdict__in=CONCERNS
-    )
-    unresolved = Comment.objects.filter(claim=OuterRef("pk"), parent=None, resolved_at=None)
-    assigned = Assignment.objects.filter(paper=OuterRef("pk"))
-    return (
-        Paper.objects.filter(Q(stage=Stage.IN_REVIEW) | Exists(assigned))
-        .annotate(
-            assigned=_count(assigned),
-            submitted=_count(
-                Review.objects.filter(
-                    paper=OuterRef("pk"), round=OuterRef("round"), status=Review.Status.SUBMITTED
-                )
-            ),
-            open_concerns=_count(
-                Claim.objects.filter(paper=OuterRef("pk")).filter(
-                    Exists(concern), Exists(unresolved)
-                )
-            ),
-        )
-        .order_by("-updated_at", "pk")
-    )
 
 
 # --- A paper's workspace ----------------------------------------------------------------------
