@@ -37,8 +37,8 @@ CACHED_URLS = [
 def publish(editor, slug, title, *, tags=()):
     paper = PaperFactory(slug=slug, title=title)
     paper.tags.set(tags)
-    section = SectionFactory(paper=paper, body=f"{title} has a harbour. It is deep.")
-    ClaimFactory(section=section, quote=f"{title} has a harbour.")
+    section = SectionFactory(paper=paper, body=f"{title} are described here. It is deep.")
+    ClaimFactory(section=section, quote=f"{title} are described here.")
     workflow.publish_paper(approved(paper), by=editor)
     paper.refresh_from_db()
     return paper
@@ -97,7 +97,7 @@ def test_publishing_any_paper_replaces_every_cached_page(anonymous, harbours, ed
 def test_a_correction_replaces_the_paper_page(anonymous, harbours, editor):
     assert b"Version 1" in anonymous.get("/papers/harbours/").content
     section = harbours.sections.get()
-    section.body = "Harbours of the Baltic has a harbour. It is deeper than we said."
+    section.body = "Harbours of the Baltic are described here. It is deeper than we said."
     section.save()
     workflow.publish_correction(harbours, by=editor, note="Depth corrected.")
     page = anonymous.get("/papers/harbours/").content
