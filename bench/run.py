@@ -495,6 +495,27 @@ def main():
                 raw,
             )
         )
+        # Search again, a different word at each request: what a search costs when its page has
+        # not been rendered yet (the runs above repeat one address, served from memory).
+        words = sorted(
+            {w.strip(".,").lower() for s in paper.sections.all() for w in s.body.split()}
+            - {"the", "and"}
+        )
+        connection.close()
+        random.Random(7).shuffle(words)
+        varied = TMP / "search.lua"
+        varied.write_text(
+            "local words = {" + ",".join(f'"{w}"' for w in words if w.isalpha()) + "}\n"
+            "local i = 0\n"
+            "request = function()\n"
+            "  i = i + 1\n"
+            '  return wrk.format("GET", "/papers/?q=" .. words[(i % #words) + 1] .. "&t=" .. '
+            "math.random(1, 1000000000))\n"
+            "end\n"
+        )
+        print("wrk search, a different query each time ...", flush=True)
+        result, raw = wrk(base + "/papers/", script=varied)
+        rows.append((f"search, {len(words)} different words", "/papers/?q=…", result, raw))
         time.sleep(1)
         after_rss = {pid: rss_mb(pid) for pid in worker_pids(server.pid)}
         sampler.stop.set()
@@ -611,17 +632,24 @@ from memory through the same middleware.
 {table}
 
 "× bare" is requests/s divided by the bare view's requests/s in the same run, so it holds on a
-noisy machine better than the absolute figures. Errors are responses other than 2xx/3xx (posting
-a comment answers 302). Socket "read" errors are usually connections closed by a worker being
-recycled (max_requests) and not failed requests. On SQLite, concurrent comment posts queue for
-the single write lock: one that waits longer than SQLite's 5 s busy timeout fails with a 500 (a
-p99 of ~5 s with a few errors on that row is this); PostgreSQL does not have that limit, so run
-with DATABASE_URL for production-like write figures.
+noisy machine better than the absolute figures. Readers' pages are rendered once per worker and
+then served from its memory (`papers/pagecache.py`: one query for the public revision, no
+rendering), which is what the paper, list, claims, search and diff rows measure; the last row
+asks a different search at each request, so each is rendered: the cost of a page that has not
+been asked for since the last publication. The review workspace shows the large paper's first
+part (30 of its 600 claims, with their threads and forms).
 
-Worker RSS depends on when each worker was last recycled (max_requests 1000 with jitter): a
-worker that has just served the 5 MB review workspace is larger than one freshly forked, so
-"after the run" varies by tens of MB between runs; the highest value sampled every 0.5 s during
-the run is given alongside it.
+Errors are responses other than 2xx/3xx (posting a comment answers 302). Socket "read"
+errors are usually connections closed by a worker being recycled (max_requests) and not failed
+requests. On SQLite, concurrent comment posts queue for the single write lock: one that waits
+longer than SQLite's 5 s busy timeout fails with a 500 (a p99 of ~5 s with a few errors on that
+row is this); PostgreSQL does not have that limit, so run with DATABASE_URL for production-like
+write figures.
+
+Worker RSS depends on when each worker was last recycled (max_requests 1000 with jitter) and
+includes the pages it keeps in memory (at most `STANDPOINT_PAGE_MEMORY_MB`, 32 by default), so
+"after the run" varies between runs; the highest value sampled every 0.5 s during the run is
+given alongside it.
 
 ## Targets
 

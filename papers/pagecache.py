@@ -34,7 +34,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.db.models import F
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import parse_http_date_safe
 
 from papers.models import PublicRevision
@@ -124,15 +124,23 @@ def for_readers(view):
         key = f"page:{release()}:{revision()}:{address}"
         entry = memory.get(key) or _from_shared_cache(key)
         if entry is not None:
-            return _replay(request, *entry)
-        response = view(request, *args, **kwargs)
-        if getattr(response, "is_rendered", True):
-            _store(key, request, response)
-        else:  # a TemplateResponse (the sitemap's) renders after the view
-            response.add_post_render_callback(lambda rendered: _store(key, request, rendered))
+            response = _replay(request, *entry)
+        else:
+            response = _render(view, key, request, *args, **kwargs)
+        # Signed-in users get other pages at the same address: shared caches must tell them apart.
+        patch_vary_headers(response, ["Cookie"])
         return response
 
     return cached_view
+
+
+def _render(view, key, request, *args, **kwargs):
+    response = view(request, *args, **kwargs)
+    if getattr(response, "is_rendered", True):
+        _store(key, request, response)
+    else:  # a TemplateResponse (the sitemap's) renders after the view
+        response.add_post_render_callback(lambda rendered: _store(key, request, rendered))
+    return response
 
 
 def _shared(request):

@@ -66,6 +66,8 @@ def test_a_second_anonymous_request_is_served_from_the_cache_in_one_query(
     assert cached.templates == []
     assert cached.content == rendered.content
     assert cached["Content-Type"] == rendered["Content-Type"]
+    # A CDN must not hand this copy to a signed-in user, whose page differs.
+    assert "Cookie" in cached["Vary"]
 
 
 def test_the_claim_page_and_the_diff_page_are_cached_too(
