@@ -4,7 +4,7 @@
 `.venv/bin/python bench/two_servers.py` (run by `.ci/run`; needs PostgreSQL 15 and
 `redis-server`). It starts a throwaway PostgreSQL and a Redis (no persistence) on free
 127.0.0.1 ports, and two gunicorn servers, A and B, with production settings and REDIS_URL, so
-that sessions and readers' cached pages live in the shared cache. Then, over HTTP only:
+that readers' rendered pages are shared through Redis. Then, over HTTP only:
 
 1. both servers serve version 1 of a paper to anonymous readers, with one ETag (warming any
    page cache), and B answers A's ETag with 304;
@@ -118,7 +118,7 @@ def main():
         editor_b = Browser(b.base)
         editor_b.cookies = dict(editor_a.cookies)
         workspace = editor_b.get(f"/review/{SLUG}/")
-        check(workspace.status == 200, "B accepts the session made on A (shared sessions)")
+        check(workspace.status == 200, "B accepts the session made on A (one database)")
         reason = "Withdrawn through server B by the two-servers test."
         done = editor_b.post(f"/review/{SLUG}/workflow/withdraw/", {"reason": reason}, follow=True)
         check(done.said("Withdrawn"), f"B acknowledges: {done.said('Withdrawn') or done.messages}")
@@ -141,7 +141,7 @@ def main():
         import redis
 
         keys = redis.Redis.from_url(stack.redis.url).dbsize()
-        check(keys > 0, f"the shared Redis holds {keys} keys (sessions and cached pages)")
+        check(keys > 0, f"the shared Redis holds {keys} keys (readers' pages)")
         for server in (a, b):
             errors = [line for line in server.log().splitlines() if FIVE_XX.search(line)]
             check(not errors, f"gunicorn {server.name} logged no 5xx response")
