@@ -3,11 +3,12 @@
 Anonymous readers all see the same page at a given address, so the rendered response is kept
 under a key made of the address, the public revision and the release:
 
-- the public revision (`PublicRevision`) moves, in the same transaction, with every change that
-  readers can see: publishing, withdrawing, editing a published paper's address or a tag
-  (`public_changed()` is called by the workflow and the admin). Entries of an old revision are
-  never read again and age out; nothing has to be deleted, and every worker and server, reading
-  the revision from the one database, moves to the new pages at the same moment;
+- the public revision (`PublicRevision`, a random token) changes, in the same transaction, with
+  every change that readers can see: publishing, withdrawing, editing a published paper's
+  address or a tag (`public_changed()` is called by the workflow and the admin). Entries of an
+  old revision are never read again and age out; nothing has to be deleted, and every worker
+  and server, reading the revision from the one database, moves to the new pages at the same
+  moment. A database restored from a backup is back at its old token, whose pages show it;
 - the release is a digest of the code, templates and static files' manifest, so a deployment
   that changes how pages look does not serve pages rendered by the old code.
 
@@ -23,6 +24,7 @@ the stored validators.
 import functools
 import hashlib
 import logging
+import secrets
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -40,25 +42,26 @@ from django.utils.http import parse_http_date_safe
 from papers.models import PublicRevision
 
 KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Cache-Control")
-REVISION_SQL = f"SELECT number FROM {PublicRevision._meta.db_table} WHERE id = 1"
+REVISION_SQL = f"SELECT token FROM {PublicRevision._meta.db_table} WHERE id = 1"
 
 logger = logging.getLogger(__name__)
 
 
 def revision():
-    """The public revision now: one query, written out because every page served asks it (the
-    ORM would take longer to build the query than the database to answer it)."""
+    """The public revision's token now: one query, written out because every page served asks
+    it (the ORM would take longer to build the query than the database to answer it)."""
     with connection.cursor() as cursor:
         cursor.execute(REVISION_SQL)
         row = cursor.fetchone()
-    return row[0] if row else 0
+    return row[0] if row else ""
 
 
 def public_changed():
     """Move the public revision, inside the caller's transaction: the cached pages of the old
     revision stop being served when, and only if, the change commits."""
-    if not PublicRevision.objects.filter(pk=1).update(number=F("number") + 1):
-        PublicRevision.objects.get_or_create(pk=1, defaults={"number": 1})
+    token = secrets.token_hex(16)
+    if not PublicRevision.objects.filter(pk=1).update(number=F("number") + 1, token=token):
+        PublicRevision.objects.update_or_create(pk=1, defaults={"number": 1, "token": token})
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 
 from papers import pagecache, workflow
-from papers.models import Tag
+from papers.models import PublicRevision, Tag
 from tests.factories import ClaimFactory, PaperFactory, SectionFactory, TagFactory, approved
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +94,17 @@ def test_publishing_any_paper_replaces_every_cached_page(anonymous, harbours, ed
     for url, content in before.items():
         assert b"Bridges of the Baltic" not in content
         assert b"Bridges of the Baltic" in anonymous.get(url).content, url
+
+
+def test_after_a_restore_from_backup_no_page_of_the_abandoned_history_is_served(
+    anonymous, harbours, editor
+):
+    backup = PublicRevision.objects.values("number", "token").get()
+    publish(editor, "bridges", "Bridges of the Baltic")
+    assert b"Bridges" in anonymous.get("/papers/").content  # kept under the new revision
+    PublicRevision.objects.update(**backup)  # what restoring the backup does to the row
+    publish(editor, "canals", "Canals of the Baltic")
+    assert b"Canals of the Baltic" in anonymous.get("/papers/").content
 
 
 def test_a_correction_replaces_the_paper_page(anonymous, harbours, editor):

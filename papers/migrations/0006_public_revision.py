@@ -22,7 +22,11 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("number", models.PositiveBigIntegerField(default=0)),
+                (
+                    "number",
+                    models.PositiveBigIntegerField(default=0, help_text="How many changes so far."),
+                ),
+                ("token", models.CharField(default="", editable=False, max_length=32)),
             ],
             options={
                 "constraints": [

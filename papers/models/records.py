@@ -227,10 +227,14 @@ class Event(models.Model):
 
 
 class PublicRevision(models.Model):
-    """One row whose number moves with every change readers can see; the cached pages of
-    `papers.pagecache` are keyed on it."""
+    """One row that changes with every change readers can see; the cached pages of
+    `papers.pagecache` are keyed on its token."""
 
-    number = models.PositiveBigIntegerField(default=0)
+    number = models.PositiveBigIntegerField(default=0, help_text="How many changes so far.")
+    # Random, not the number: a database restored from a backup winds the number back, and the
+    # changes after it would take numbers whose pages, rendered before the restore, show another
+    # history. A token names one state of the database, restored or not.
+    token = models.CharField(max_length=32, default="", editable=False)
 
     class Meta:
         constraints = [
@@ -238,4 +242,4 @@ class PublicRevision(models.Model):
         ]
 
     def __str__(self):
-        return f"public revision {self.number}"
+        return f"public revision {self.number} ({self.token})"
