@@ -21,9 +21,7 @@ CLAIMS_PER_PART = 30
 def build(paper, user, part=1):
     """The workspace context of `part` (1-based; out of range is the nearest part)."""
     viewer = _viewer(paper, user)
-    sections = list(paper.sections.all())
-    placed, orphans = _arrange(paper, sections)
-    parts = _parts(sections, placed)
+    placed, orphans, parts = _layout(paper)
     part = min(max(part, 1), len(parts))
     shown = parts[part - 1]
     orphans_shown = orphans if part == len(parts) else []
@@ -58,26 +56,45 @@ def build(paper, user, part=1):
 
 def part_of(claim):
     """The part of the workspace that shows `claim`."""
-    paper = claim.paper
-    sections = list(paper.sections.all())
-    placed, orphans = _arrange(paper, sections)
-    parts = _parts(sections, placed)
-    for number, part in enumerate(parts, start=1):
-        if any(c.pk == claim.pk for s in part for _, c in placed[s.pk]):
-            return number
-    return len(parts)
+    placed, _, parts = _layout(claim.paper)
+    return _parts_of_claims(placed, parts).get(claim.pk, len(parts))
 
 
 def recap(paper, review):
-    """The reviewer's verdicts, claim by claim in reading order, for the submission page."""
+    """The reviewer's verdicts, claim by claim in reading order with the part that shows each,
+    for the submission page."""
     if review is None:
         return {"recap": [], "assessed": 0}
-    mine = {a.claim_id: a for a in review.assessments.all()}
-    placed, orphans = _arrange(paper, list(paper.sections.all()))
+    placed, orphans, parts = _layout(paper)
     ordered = sorted((pair for pairs in placed.values() for pair in pairs), key=lambda p: p[0])
-    rows = [{"number": n, "claim": c, "assessment": mine.get(c.pk)} for n, c in ordered]
-    rows += [{"number": None, "claim": c, "assessment": mine.get(c.pk)} for c in orphans]
-    return {"recap": rows, "assessed": sum(1 for row in rows if row["assessment"])}
+    ordered += [(None, claim) for claim in orphans]
+    claims = {claim.pk: claim for _, claim in ordered}
+    mine = {}
+    for assessment in review.assessments.all():
+        assessment.claim = claims[assessment.claim_id]  # for is_stale, without a query each
+        mine[assessment.claim_id] = assessment
+    part = _parts_of_claims(placed, parts)
+    rows = [
+        {"number": n, "claim": c, "assessment": mine.get(c.pk), "part": part.get(c.pk, len(parts))}
+        for n, c in ordered
+    ]
+    return {"recap": rows, "assessed": len(mine)}
+
+
+def _layout(paper):
+    """Where each claim is: (claims placed per section, orphaned claims, parts of sections)."""
+    sections = list(paper.sections.all())
+    placed, orphans = _arrange(paper, sections)
+    return placed, orphans, _parts(sections, placed)
+
+
+def _parts_of_claims(placed, parts):
+    return {
+        claim.pk: number
+        for number, sections in enumerate(parts, start=1)
+        for section in sections
+        for _, claim in placed[section.pk]
+    }
 
 
 def _viewer(paper, user):

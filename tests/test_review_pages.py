@@ -1030,3 +1030,19 @@ class TestParts:
         assert 'id="review-orphans-title"' in last
         assert last.count("review-claim--orphan") == 3
         assert as_reviewer.get("/review/long/?part=3").status_code == 200
+
+    def test_the_submission_page_links_each_claim_to_its_part_in_constant_queries(
+        self, editor, reviewer, other_reviewer, django_assert_num_queries
+    ):
+        reviewers = [reviewer, other_reviewer]
+        paper_with(editor, reviewers, claims=3, comments=0, slug="short")
+        long_paper = paper_with(editor, reviewers, claims=66, comments=0, slug="long")
+        client = client_for(reviewer)
+        with django_assert_num_queries(9):
+            client.get("/review/short/submit/")
+        with django_assert_num_queries(9):
+            page = client.get("/review/long/submit/").content.decode()
+        claim = long_paper.claims.get(quote="Point 12-1 is made.")
+        assert f'href="/review/long/?part=2#claim-note-{claim.public_id}"' in page
+        first = long_paper.claims.get(quote="Point 0-0 is made.")
+        assert f'href="/review/long/#claim-note-{first.public_id}"' in page
