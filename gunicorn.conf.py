@@ -39,8 +39,9 @@ worker_class = "gthread"
 threads = _int("GUNICORN_THREADS", 2)
 
 # Restart each worker after about this many requests (spread so that they do not all restart
-# at once): a slow leak never grows for long.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+# at once): a slow leak never grows for long. Not much sooner: a new worker costs about a second
+# of CPU to start, and renders again the readers' pages its predecessor kept in memory.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
 max_requests_jitter = max_requests // 10
 
 timeout = 30

@@ -612,8 +612,8 @@ Produced by `bench/run.py` on {m["date"]} in {elapsed:.0f} s. Re-run it to repla
 - Python {m["python"]}, Django {m["django"]}, gunicorn {m["gunicorn"]}, {m["wrk"]}
 - Database: {db}
 - gunicorn: `-c gunicorn.conf.py` (gthread), WEB_CONCURRENCY={WORKERS},
-  GUNICORN_THREADS default (2), max_requests default (1000, workers are recycled during
-  the run); DJANGO_DEBUG=0, SSL redirect and secure cookies off (plain http on 127.0.0.1),
+  GUNICORN_THREADS default (2), max_requests default (10000, with jitter); DJANGO_DEBUG=0,
+  SSL redirect and secure cookies off (plain http on 127.0.0.1),
   dummy email backend
 - wrk: `-t{WRK_THREADS} -c{CONNECTIONS} -d{DURATION}s --latency` per endpoint; comment posting
   `-c4`, stopped after {COMMENT_POSTS_PER_THREAD} responses per wrk thread
@@ -646,7 +646,7 @@ longer than SQLite's 5 s busy timeout fails with a 500 (a p99 of ~5 s with a few
 row is this); PostgreSQL does not have that limit, so run with DATABASE_URL for production-like
 write figures.
 
-Worker RSS depends on when each worker was last recycled (max_requests 1000 with jitter) and
+Worker RSS depends on when each worker was last recycled (max_requests, with jitter) and
 includes the pages it keeps in memory (at most `STANDPOINT_PAGE_MEMORY_MB`, 32 by default), so
 "after the run" varies between runs; the highest value sampled every 0.5 s during the run is
 given alongside it.
