@@ -127,7 +127,7 @@ def submit(request, slug):
                     recommendation=data["recommendation"],
                     summary=data["summary"],
                 ),
-                "Your review was submitted. The editors have been told.",
+                "Your review was submitted. The editors are emailed about it.",
             )
             return redirect("review:paper" if done else "review:submit", paper.slug)
     else:

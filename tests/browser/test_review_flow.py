@@ -208,7 +208,9 @@ def test_a_paper_goes_through_review_revision_and_publication(
     page.get_by_label("Summary for the editors").fill("One wrong date; the rest holds.")
     page.get_by_role("button", name="Submit your review").click()
     expect(page).to_have_url(live_server.url + f"/review/{SLUG}/")
-    expect(message(page, "Your review was submitted. The editors have been told.")).to_be_visible()
+    expect(
+        message(page, "Your review was submitted. The editors are emailed about it.")
+    ).to_be_visible()
     expect(own).to_contain_text("with the recommendation Revise")
     # Once the review is in, the workspace shows the claims' status from submitted reviews.
     expect(claim_panel(page, 1, "Historical")).to_contain_text(
@@ -291,7 +293,9 @@ def test_a_paper_goes_through_review_revision_and_publication(
     expect(page.get_by_text("1 of 3 claims assessed.")).to_be_visible()
     page.get_by_role("radio", name="Approve").check()
     page.get_by_role("button", name="Submit your review").click()
-    expect(message(page, "Your review was submitted. The editors have been told.")).to_be_visible()
+    expect(
+        message(page, "Your review was submitted. The editors are emailed about it.")
+    ).to_be_visible()
     expect(own).to_contain_text("with the recommendation Approve")
     sign_out_of_the_site(page)
 
