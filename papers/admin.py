@@ -28,7 +28,16 @@ from papers.models import (
     Version,
 )
 
-MARKDOWN_WIDGETS = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
+
+class MarkdownWidget(AdminMarkdownxWidget):
+    """markdownx's editor, with the reason for a refused image shown instead of its own
+    "Invalid response" written into the text."""
+
+    class Media:
+        js = ["papers/upload-errors.js"]
+
+
+MARKDOWN_WIDGETS = {MarkdownxField: {"widget": MarkdownWidget}}
 
 
 def _touch_papers(paper_ids):

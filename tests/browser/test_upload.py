@@ -68,10 +68,16 @@ def test_a_dropped_image_is_uploaded_inserted_and_served(demo, live_server, page
 @pytest.mark.browser
 def test_a_dropped_svg_is_refused_and_nothing_stored(demo, live_server, page, expect):
     body = open_section_editor(page, live_server)
+    before = body.input_value()
     with page.expect_response(lambda response: "/admin/markdown-upload/" in response.url) as sent:
         drop(body, "chart.svg", "image/svg+xml", SVG.encode())
     assert sent.value.status == 400
-    # markdownx's widget shows any refusal as this text where the image would have gone.
-    expect(body).to_have_value(re.compile("Invalid response"))
-    assert "/media/" not in body.input_value()
+    # The reason shows next to the editor, and the text stays as it was (markdownx's widget
+    # would have written "Invalid response" into it).
+    expect(page.get_by_role("alert")).to_contain_text("SVG")
+    expect(body).to_have_value(before)
     assert not [path for path in demo.rglob("*") if path.is_file()]
+    # The next image that goes through clears the reason.
+    drop(body, "figure.png", "image/png", png())
+    expect(body).to_have_value(re.compile(r"!\[\]\(/media/uploads/"))
+    expect(page.get_by_role("alert")).to_have_count(0)
