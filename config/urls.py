@@ -6,11 +6,11 @@ from django.urls import include, path
 from papers import pagecache
 from papers.feeds import VersionFeed
 from papers.sitemaps import SITEMAPS
-from papers.views import health, media, public
+from papers.views import accounts, health, media, public
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", accounts.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("review/", include("papers.review_urls")),
     path("feed/", pagecache.for_readers(VersionFeed()), name="feed"),

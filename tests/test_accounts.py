@@ -49,3 +49,10 @@ def test_logout_is_post_only_and_ends_the_session(reviewer):
     replay = Client()
     replay.cookies["sessionid"] = old_session
     assert replay.get("/accounts/login/").context["user"].is_anonymous
+
+
+def test_the_sign_in_page_carries_the_publication_s_name_not_the_host(db, settings):
+    settings.SITE_NAME = "Baltic Policy Review"
+    page = Client(HTTP_HOST="127.0.0.1").get("/accounts/login/").content.decode()
+    assert "<title>Sign in · Baltic Policy Review</title>" in page
+    assert "127.0.0.1 publishes" not in page
