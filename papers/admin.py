@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.html import format_html
@@ -402,6 +403,8 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    # An address typed without its scheme is taken as HTTPS (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["title", "publisher", "date", "url"]
     search_fields = ["title", "publisher", "url", "quote"]
     date_hierarchy = "date"

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from papers.models import Claim, Paper, Section, Version
+from papers.models import Claim, Paper, Section, Source, Version
 from tests.factories import UserFactory, approved
 
 pytestmark = pytest.mark.django_db
@@ -300,3 +300,12 @@ class TestReanchoringOnSave:
         claim = draft.claims.get(section_id=rows[0]["id"])
         assert claim.orphaned and claim.quote == "NATO forces are present in Estonia."
         assert "is marked orphaned" in response.content.decode()
+
+
+def test_a_source_address_typed_without_its_scheme_is_taken_as_https(editor_client):
+    response = editor_client.post(
+        "/admin/papers/source/add/",
+        {"title": "Port statistics", "url": "stats.example.org/ports"},
+    )
+    assert response.status_code == 302
+    assert Source.objects.get(title="Port statistics").url == "https://stats.example.org/ports"
