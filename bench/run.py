@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Standpoint load benchmark: `.venv/bin/python bench/run.py` (see bench/RESULTS.md).
+"""Standpoint load benchmark: `.venv/bin/python bench/run.py` (see bench/RESULTS.md, and
+bench/RESULTS-postgresql.md for a run with DATABASE_URL).
 
 1. builds a large paper (60 sections, ~30,000 words, 600 claims, 3 versions, a review round with
    3,000 comments) in a temporary SQLite database, or in DATABASE_URL if that is set;
@@ -11,7 +12,7 @@
 4. drives each endpoint with wrk (`apt-get install -y wrk`), and reports requests/s, p50, p99 and
    errors, and each page's ratio to the bare view measured in the same run;
 5. reads the gunicorn workers' RSS from /proc;
-6. prints a table and writes bench/RESULTS.md.
+6. prints a table and writes bench/RESULTS.md (bench/RESULTS-postgresql.md on PostgreSQL).
 
 Options (environment): BENCH_DURATION (seconds per endpoint, default 10), BENCH_CONNECTIONS
 (default 16), BENCH_THREADS (wrk threads, default 2), WEB_CONCURRENCY (default 4).
@@ -648,7 +649,12 @@ just before it, so it holds on a noisy machine better than the absolute figures.
 are rendered once per worker and then served from its memory (`papers/pagecache.py`: one query
 for the public revision, no rendering), which is what the paper, list, claims, search and diff
 rows measure; the last row asks a different search at each request, so each is rendered: the
-cost of a page that has not been asked for since the last publication. The review workspace
+cost of a page that has not been asked for since the last publication. A page from memory
+still talks to the database twice, where the bare view does not: Django's connection health
+check (`CONN_HEALTH_CHECKS`, which spares the first request after a database restart a 500) and
+the public revision. Both are calls within the process on SQLite, and round trips to the server
+on PostgreSQL; they are the price of never serving a page older than the database, on any
+worker of any server. The review workspace
 shows the large paper's first part (30 of its 600 claims, with their threads and forms).
 
 Errors are responses other than 2xx/3xx (posting a comment answers 302). Socket "read"
@@ -667,12 +673,13 @@ given alongside it.
 
 {chr(10).join(target_lines)}
 """
-    (BENCH / "RESULTS.md").write_text(text + RESULTS_TAIL)
+    results = BENCH / ("RESULTS-postgresql.md" if DB_USED.startswith("postgres") else "RESULTS.md")
+    results.write_text(text + RESULTS_TAIL)
     print()
     print(table)
     print()
     print("\n".join(target_lines))
-    print(f"\nWrote {BENCH / 'RESULTS.md'}")
+    print(f"\nWrote {results}")
 
 
 RESULTS_TAIL = """
@@ -680,15 +687,17 @@ RESULTS_TAIL = """
 
 ```sh
 apt-get install -y wrk            # Debian/Ubuntu; the script exits 1 if wrk is missing
-.venv/bin/python bench/run.py     # ~2 minutes; writes bench/RESULTS.md
+.venv/bin/python bench/run.py     # ~3 minutes on SQLite; writes bench/RESULTS.md
 DATABASE_URL=postgres://user:pass@127.0.0.1/standpoint_bench .venv/bin/python bench/run.py
 ```
+
+The second writes bench/RESULTS-postgresql.md.
 
 With `DATABASE_URL` the script migrates and writes into that database (use an empty, throwaway
 one: it creates users and papers with fixed slugs). Without it, a temporary SQLite file is used
 and deleted afterwards. `BENCH_DURATION`, `BENCH_CONNECTIONS`, `BENCH_THREADS` and
-`WEB_CONCURRENCY` change the load. Nothing outside `bench/RESULTS.md` and a temporary directory
-is written; gunicorn listens on a free port on 127.0.0.1 and is stopped at the end.
+`WEB_CONCURRENCY` change the load. Nothing outside that file and a temporary directory is
+written; gunicorn listens on a free port on 127.0.0.1 and is stopped at the end.
 """
 
 if __name__ == "__main__":
