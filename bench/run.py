@@ -646,16 +646,13 @@ number of bytes from memory through the same middleware (`bench/bare.py`).
 
 "× bare" is the page's requests/s divided by those of the bare view of the same size, measured
 just before it, so it holds on a noisy machine better than the absolute figures. Readers' pages
-are rendered once per worker and then served from its memory (`papers/pagecache.py`: one query
-for the public revision, no rendering), which is what the paper, list, claims, search and diff
-rows measure; the last row asks a different search at each request, so each is rendered: the
-cost of a page that has not been asked for since the last publication. A page from memory
-still talks to the database twice, where the bare view does not: Django's connection health
-check (`CONN_HEALTH_CHECKS`, which spares the first request after a database restart a 500) and
-the public revision. Both are calls within the process on SQLite, and round trips to the server
-on PostgreSQL; they are the price of never serving a page older than the database, on any
-worker of any server. The review workspace
-shows the large paper's first part (30 of its 600 claims, with their threads and forms).
+are rendered once per worker and then served from its memory (`papers/pagecache.py`), which is
+what the paper, list, claims, search and diff rows measure: each worker asks the database for
+the public revision at most once a second (`STANDPOINT_PAGE_REVISION_MS`), so most of these
+requests make no query at all. The last row asks a different search at each request, so each
+is rendered: the cost of a page that nobody has asked for since the last publication. The
+review workspace shows the large paper's first part (30 of its 600 claims, with their threads
+and forms).
 
 Errors are responses other than 2xx/3xx (posting a comment answers 302). Socket "read"
 errors are usually connections closed by a worker being recycled (max_requests) and not failed

@@ -14,7 +14,10 @@ under a key made of the address, the public revision and the release:
 
 Since a key can never name a stale page, each process keeps the pages it served last in its own
 memory (a byte budget, least recently used first out), in front of the shared "pages" cache
-(Redis) when one is configured: a hit costs one query, the revision, and no copy of the page.
+(Redis) when one is configured: a hit copies nothing. Each process reads the revision at most
+once per STANDPOINT_PAGE_REVISION_MS (a second; "micro-caching"), so a burst of readers costs the
+database one query per process per second; a change shows at once in the process that made it,
+and within that second everywhere else.
 
 Signed-in users get their own pages (their header holds a sign-out form with a CSRF token), and
 so does a visitor with a flash message waiting. Conditional requests are answered with 304 from
@@ -26,6 +29,7 @@ import hashlib
 import logging
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -33,7 +37,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import caches
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -47,21 +51,47 @@ REVISION_SQL = f"SELECT token FROM {PublicRevision._meta.db_table} WHERE id = 1"
 logger = logging.getLogger(__name__)
 
 
+class LastRead:
+    """The public revision as this process last read it, and when (gthread workers share it)."""
+
+    def __init__(self):
+        self.token = None
+        self.at = 0.0
+
+    def forget(self):
+        self.token = None
+
+
+last_read = LastRead()
+
+
 def revision():
-    """The public revision's token now: one query, written out because every page served asks
-    it (the ORM would take longer to build the query than the database to answer it)."""
+    """The public revision's token: read from the database at most once per
+    STANDPOINT_PAGE_REVISION_MS in each process (0: at every request). The query is written out
+    because pages from memory ask it so often (the ORM would take longer to build it than the
+    database to answer)."""
+    now = time.monotonic()
+    if (
+        last_read.token is not None
+        and now - last_read.at < settings.STANDPOINT_PAGE_REVISION_MS / 1000
+    ):
+        return last_read.token
     with connection.cursor() as cursor:
         cursor.execute(REVISION_SQL)
         row = cursor.fetchone()
-    return row[0] if row else ""
+    last_read.token, last_read.at = (row[0] if row else ""), now
+    return last_read.token
 
 
 def public_changed():
     """Move the public revision, inside the caller's transaction: the cached pages of the old
-    revision stop being served when, and only if, the change commits."""
+    revision stop being served when, and only if, the change commits; at once in this process,
+    within STANDPOINT_PAGE_REVISION_MS in the others."""
     token = secrets.token_hex(16)
     if not PublicRevision.objects.filter(pk=1).update(number=F("number") + 1, token=token):
         PublicRevision.objects.update_or_create(pk=1, defaults={"number": 1, "token": token})
+    last_read.forget()
+    transaction.on_commit(last_read.forget)  # a reader may have read the old one meanwhile
 
 
 @functools.cache

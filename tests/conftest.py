@@ -93,5 +93,13 @@ def _empty_caches():
     from papers import pagecache
 
     pagecache.memory.clear()
+    pagecache.last_read.forget()
     for cache in caches.all():
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _revision_read_at_every_request(settings):
+    # Query counts are pinned with the public revision read at each request; tests/
+    # test_pagecache.py covers the window in which a process trusts the one it last read.
+    settings.STANDPOINT_PAGE_REVISION_MS = 0

@@ -9,9 +9,10 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
+from django.utils import timezone
 
 from papers import pagecache, workflow
-from papers.models import PublicRevision, Tag
+from papers.models import Paper, PublicRevision, Tag
 from tests.factories import ClaimFactory, PaperFactory, SectionFactory, TagFactory, approved
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,41 @@ def test_the_claim_page_and_the_diff_page_are_cached_too(
         assert anonymous.get(url).status_code == 200
         with django_assert_num_queries(1):
             assert anonymous.get(url).status_code == 200
+
+
+class TestTheRevisionWindow:
+    """A process trusts the public revision it last read for STANDPOINT_PAGE_REVISION_MS: pages
+    from memory then cost no query (micro-caching)."""
+
+    @pytest.fixture(autouse=True)
+    def window(self, settings):
+        settings.STANDPOINT_PAGE_REVISION_MS = 60_000
+
+    def test_pages_from_memory_cost_no_query_within_it(
+        self, anonymous, harbours, django_assert_num_queries
+    ):
+        anonymous.get("/papers/harbours/")
+        with django_assert_num_queries(0):
+            assert anonymous.get("/papers/harbours/").status_code == 200
+
+    def test_a_change_made_in_this_process_shows_at_once(self, anonymous, harbours, editor):
+        anonymous.get("/papers/")
+        publish(editor, "bridges", "Bridges of the Baltic")
+        assert b"Bridges of the Baltic" in anonymous.get("/papers/").content
+
+    def test_a_change_made_by_another_process_shows_once_the_window_is_over(
+        self, anonymous, harbours, editor, settings
+    ):
+        publish(editor, "bridges", "Bridges of the Baltic")
+        pagecache.last_read.forget()
+        before = anonymous.get("/papers/").content
+        # Another server withdraws the paper: what its commit leaves in the database, which this
+        # process learns of only by reading the revision again.
+        Paper.objects.filter(slug="bridges").update(withdrawn_at=timezone.now())
+        PublicRevision.objects.update(token="from-another-server")
+        assert anonymous.get("/papers/").content == before
+        settings.STANDPOINT_PAGE_REVISION_MS = 0  # as when the window has passed
+        assert b"Bridges of the Baltic" not in anonymous.get("/papers/").content
 
 
 def test_each_address_has_its_own_entry(anonymous, harbours, editor):
