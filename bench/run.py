@@ -662,7 +662,7 @@ row is this); PostgreSQL does not have that limit, so run with DATABASE_URL for 
 write figures.
 
 Worker RSS depends on when each worker was last recycled (max_requests, with jitter) and
-includes the pages it keeps in memory (at most `STANDPOINT_PAGE_MEMORY_MB`, 32 by default), so
+includes the pages it keeps in memory (at most `STANDPOINT_PAGE_MEMORY_MB`, 16 by default), so
 "after the run" varies between runs; the highest value sampled every 0.5 s during the run is
 given alongside it.
 

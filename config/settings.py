@@ -283,7 +283,7 @@ REDIS_URL = env_str("REDIS_URL", "")
 # timeout only bounds how long an entry of an old revision occupies Redis. Each process also keeps
 # the pages it served last in its own memory, up to this many megabytes.
 PAGE_CACHE_SECONDS = env_int("STANDPOINT_PAGE_CACHE_SECONDS", 3600)
-STANDPOINT_PAGE_MEMORY_BYTES = env_int("STANDPOINT_PAGE_MEMORY_MB", 32) * 1024 * 1024
+STANDPOINT_PAGE_MEMORY_BYTES = env_int("STANDPOINT_PAGE_MEMORY_MB", 16) * 1024 * 1024
 # How long a process trusts the public revision it last read before asking the database again:
 # anonymous readers may see a page up to this old after a change made through another process
 # (browsers may keep it a minute anyway), and pages from memory cost no query meanwhile. 0 asks
