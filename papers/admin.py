@@ -14,7 +14,13 @@ from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
-from papers import anchoring, audit, pagecache, rendering
+from papers import (
+    admin_people,  # noqa: F401  (registers the people admin)
+    anchoring,
+    audit,
+    pagecache,
+    rendering,
+)
 from papers.admin_workflow import ORPHANED, WorkflowAdminMixin
 from papers.models import (
     Assessment,

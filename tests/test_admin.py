@@ -1,10 +1,13 @@
 """The editors' admin: who may enter, editing a paper on one page, and the publish action."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.http import HttpRequest
 from django.test import Client
 
-from papers.models import Claim, Paper, Section, Source, Version
+from papers import workflow
+from papers.models import Claim, Event, Paper, Section, Source, Version
 from tests.factories import UserFactory, approved
 
 pytestmark = pytest.mark.django_db
@@ -309,3 +312,49 @@ def test_a_source_address_typed_without_its_scheme_is_taken_as_https(editor_clie
     )
     assert response.status_code == 302
     assert Source.objects.get(title="Port statistics").url == "https://stats.example.org/ports"
+
+
+class TestPeople:
+    """Users are deactivated, never deleted, from the admin: their work and audit trail stay."""
+
+    @pytest.fixture
+    def root_client(self, superuser):
+        client = Client()
+        client.force_login(superuser)
+        return client
+
+    def test_no_one_can_delete_a_person(self, root_client, reviewer):
+        assert root_client.get(f"/admin/auth/user/{reviewer.pk}/delete/").status_code == 403
+        response = root_client.post(
+            "/admin/auth/user/",
+            {"action": "delete_selected", "_selected_action": [reviewer.pk], "post": "yes"},
+        )
+        assert response.status_code in (200, 302)
+        assert get_user_model().objects.filter(pk=reviewer.pk).exists()
+
+    def test_a_deactivated_person_keeps_their_events_and_cannot_sign_in(
+        self, root_client, reviewer, editor, draft
+    ):
+        workflow.assign_reviewer(draft, reviewer, by=editor)
+        events = Event.objects.count()
+        response = root_client.post(
+            "/admin/auth/user/", {"action": "deactivate", "_selected_action": [reviewer.pk]}
+        )
+        assert response.status_code == 302
+        reviewer.refresh_from_db()
+        assert not reviewer.is_active
+        assert Event.objects.count() == events
+        password = "a long enough test passphrase"  # the factories'
+        assert not Client().login(username="reviewer", password=password, request=HttpRequest())
+        root_client.post(
+            "/admin/auth/user/", {"action": "reactivate", "_selected_action": [reviewer.pk]}
+        )
+        reviewer.refresh_from_db()
+        assert reviewer.is_active
+
+    def test_no_one_deactivates_themselves(self, root_client, superuser):
+        root_client.post(
+            "/admin/auth/user/", {"action": "deactivate", "_selected_action": [superuser.pk]}
+        )
+        superuser.refresh_from_db()
+        assert superuser.is_active
