@@ -37,6 +37,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from servers import production_env
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
@@ -66,22 +68,11 @@ TMP = Path(tempfile.mkdtemp(prefix="standpoint-bench-"))
 DB_FROM_ENV = "DATABASE_URL" in os.environ
 DB_USED = os.environ.get("DATABASE_URL") or f"sqlite:///{TMP / 'bench.sqlite3'}"
 ENV = {
-    **os.environ,
-    "PYTHONPATH": os.pathsep.join([str(TMP), str(BENCH), str(ROOT)]),
-    "DJANGO_SETTINGS_MODULE": "bench_settings",
-    "DATABASE_URL": DB_USED,
-    "DJANGO_DEBUG": "0",
-    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-    "DJANGO_SECURE_SSL_REDIRECT": "0",
-    "DJANGO_SECURE_COOKIES": "0",
-    # Notifications would otherwise try an SMTP server on localhost:25.
-    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    **production_env(
+        pythonpath=[TMP, BENCH, ROOT], settings_module="bench_settings", database_url=DB_USED
+    ),
     "WEB_CONCURRENCY": WORKERS,
-    "PYTHONDONTWRITEBYTECODE": "1",  # leave no __pycache__ in bench/
 }
-for key in ("GUNICORN_BIND", "PORT"):
-    ENV.pop(key, None)
 os.environ.update(ENV)
 sys.path[:0] = [str(TMP), str(BENCH), str(ROOT)]
 sys.dont_write_bytecode = True

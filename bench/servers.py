@@ -36,6 +36,27 @@ PG_BIN = Path(os.environ.get("STANDPOINT_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SETTINGS_MODULE = "standpoint_bench_settings"
 
 
+def production_env(*, pythonpath, settings_module, database_url):
+    """The environment of an app server with production settings, for plain HTTP on 127.0.0.1
+    (no TLS proxy here): no HTTPS redirect or secure cookies, no email sent, no __pycache__."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(path) for path in pythonpath),
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "DATABASE_URL": database_url,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    for key in ("GUNICORN_BIND", "PORT"):  # each script binds its servers itself
+        env.pop(key, None)
+    return env
+
+
 def exit_on_signals():
     """SIGTERM and SIGINT become SystemExit, so `with Stack()` stops what it started."""
 
@@ -331,20 +352,10 @@ class Stack(contextlib.ExitStack):
             f"STATIC_ROOT = {str(self.tmp / 'static')!r}\n"
             "EMAIL_FILE_PATH = os.environ.get('BENCH_EMAIL_FILE_PATH')\n"
         )
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([str(self.tmp), str(ROOT)]),
-            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-            "DATABASE_URL": self.pg.url,
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "0",
-            "DJANGO_SECURE_COOKIES": "0",
-            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-        for key in ("GUNICORN_BIND", "PORT", "REDIS_URL", "WEB_CONCURRENCY", "GUNICORN_THREADS"):
+        self.env = production_env(
+            pythonpath=[self.tmp, ROOT], settings_module=SETTINGS_MODULE, database_url=self.pg.url
+        )
+        for key in ("REDIS_URL", "WEB_CONCURRENCY", "GUNICORN_THREADS"):
             self.env.pop(key, None)
         if self.redis:
             self.env["REDIS_URL"] = self.redis.url
