@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from papers import workflow
+from papers.workflow import publishing
 from papers.models import Event, Paper, Version
 from tests.factories import ClaimFactory, PaperFactory, SectionFactory
 
@@ -97,7 +98,7 @@ def test_a_paper_published_by_an_overlapping_run_is_not_published_twice(monkeypa
             real_publish(second, by=None, note="The other run.")
         return real_publish(paper, **kwargs)
 
-    monkeypatch.setattr(workflow, "publish_paper", publish_with_a_rival)
+    monkeypatch.setattr(publishing, "publish_paper", publish_with_a_rival)
     published, refused = workflow.publish_due()
     assert [v.paper.slug for v in published] == ["first"] and refused == []
     assert list(second.versions.values_list("number", "note")) == [(1, "The other run.")]

@@ -7,6 +7,7 @@ from papers.models.content import (
     Tag,
     new_public_id,  # referenced by migration 0001
 )
+from papers.models.drafts import Round, ShareLink
 from papers.models.records import Event, Immutable, PublicRevision, Version, VersionClaim
 from papers.models.reviews import Assessment, Assignment, Comment, Review
 from papers.models.search import SearchDocument
@@ -17,6 +18,8 @@ __all__ = [
     "Assignment",
     "Comment",
     "Review",
+    "Round",
+    "ShareLink",
     "SearchDocument",
     "Claim",
     "Event",

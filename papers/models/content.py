@@ -127,6 +127,12 @@ class Paper(models.Model):
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     withdrawal_reason = models.TextField(blank=True, editable=False)
+    approved_fingerprint = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the reviewable content as approved; publishing requires a match.",
+    )
     lock_version = models.PositiveIntegerField(
         default=0, editable=False, help_text="Counts saves, so a stale edit can be refused."
     )
@@ -145,7 +151,15 @@ class Paper(models.Model):
     # Fields that only papers.workflow changes, always naming them in update_fields. A plain
     # save() of a Paper loaded earlier leaves them alone, so it cannot undo a publication.
     WORKFLOW_FIELDS = frozenset(
-        {"stage", "round", "live_version", "publish_at", "withdrawn_at", "withdrawal_reason"}
+        {
+            "stage",
+            "round",
+            "live_version",
+            "publish_at",
+            "withdrawn_at",
+            "withdrawal_reason",
+            "approved_fingerprint",
+        }
     )
 
     def save(self, *args, **kwargs):

@@ -181,6 +181,13 @@ class Event(models.Model):
         CORRECT = "correct", "Correction published"
         WITHDRAW = "withdraw", "Withdrawn"
         OVERRIDE = "override", "Rule overridden"
+        REOPEN = "reopen", "Back in review after an edit"
+        CONFIRM = "confirm", "Carried verdicts confirmed"
+        REVERT = "revert", "Section reverted"
+        SHARE = "share", "Share link created"
+        UNSHARE = "unshare", "Share link revoked"
+        DEACTIVATE = "deactivate", "Person deactivated"
+        REACTIVATE = "reactivate", "Person reactivated"
         SIGN_IN = "sign_in", "Signed in"
         SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
 

@@ -107,6 +107,12 @@ class Assessment(models.Model):
     note = models.TextField(blank=True)
     claim_text = models.TextField(help_text="The claim's words when it was assessed.")
     claim_hash = models.CharField(max_length=16)
+    carried_from = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The earlier round this verdict was carried from, unchanged, until the "
+        "reviewer confirms or changes it; empty for a verdict given in this round.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,0 +1,53 @@
+"""Every change of a paper's workflow state is a function here; the admin, the review pages and
+the commands all call them.
+
+Each one checks the actor's permission and the paper's stage against TRANSITIONS, changes rows
+in one transaction, writes one Event, and sends its emails after commit. `by=None` stands for
+an operator at the command line (or the scheduler), who acts with the machine's authority.
+
+The modules, by job: `base` (errors, transitions, shared steps), `rounds` (reviewers and the
+rounds that submissions open), `reviewing` (what reviewers do), `decisions` (editors' decisions
+on a round) and `publishing` (versions, withdrawals, the publish gate).
+"""
+
+from papers.workflow.base import (
+    ACTION_WORDS,
+    MAX_TEXT,
+    TRANSITIONS,
+    NotAllowed,
+    WorkflowError,
+    WrongStage,
+)
+from papers.workflow.decisions import approve_paper, request_changes
+from papers.workflow.publishing import (
+    open_concern_claims,
+    publish_correction,
+    publish_due,
+    publish_paper,
+    withdraw_paper,
+)
+from papers.workflow.reviewing import add_comment, assess_claim, resolve_thread, submit_review
+from papers.workflow.rounds import assign_reviewer, submit_paper, unassign_reviewer
+
+__all__ = [
+    "ACTION_WORDS",
+    "MAX_TEXT",
+    "TRANSITIONS",
+    "NotAllowed",
+    "WorkflowError",
+    "WrongStage",
+    "add_comment",
+    "approve_paper",
+    "assess_claim",
+    "assign_reviewer",
+    "open_concern_claims",
+    "publish_correction",
+    "publish_due",
+    "publish_paper",
+    "request_changes",
+    "resolve_thread",
+    "submit_paper",
+    "submit_review",
+    "unassign_reviewer",
+    "withdraw_paper",
+]
