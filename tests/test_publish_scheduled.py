@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from papers import workflow
-from papers.workflow import publishing
 from papers.models import Event, Paper, Version
+from papers.workflow import publishing
 from tests.factories import ClaimFactory, PaperFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
