@@ -49,6 +49,26 @@ class Assignment(models.Model):
         return f"{self.reviewer} on {self.paper}"
 
 
+class ReviewQuerySet(models.QuerySet):
+    def with_coverage(self):
+        """Each review with `assessed`, its verdicts given (or confirmed) in its own round on
+        its claims' current words, and `claim_total`, its paper's claims. A carried verdict
+        counts once confirmed; a verdict on words reworded since counts no more."""
+        given = Assessment.objects.filter(
+            review=models.OuterRef("pk"), carried_from=None, claim_text=models.F("claim__quote")
+        )
+        claims = Claim.objects.filter(paper=models.OuterRef("paper"))
+        return self.annotate(assessed=subqueries.count(given), claim_total=subqueries.count(claims))
+
+    def complete(self):
+        """Submitted reviews with a verdict on every claim: those that count towards approval."""
+        return (
+            self.with_coverage()
+            .filter(status=Review.Status.SUBMITTED)
+            .filter(assessed__gte=models.F("claim_total"))
+        )
+
+
 class Review(models.Model):
     """One reviewer's work on one round of a paper."""
 
@@ -74,6 +94,8 @@ class Review(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ReviewQuerySet.as_manager()
+
     class Meta:
         ordering = ["paper", "-round", "pk"]
         constraints = [
@@ -88,6 +110,11 @@ class Review(models.Model):
     @property
     def is_submitted(self):
         return self.status == self.Status.SUBMITTED
+
+    @property
+    def is_complete(self):
+        """Needs `with_coverage()`: a verdict on every claim of the paper."""
+        return self.assessed >= self.claim_total
 
 
 class Assessment(models.Model):
