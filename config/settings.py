@@ -155,8 +155,16 @@ MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/media/"
 
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/"  # reviewers go to /review/ instead (papers.views.accounts)
 LOGOUT_REDIRECT_URL = "/"
+
+# Password reset by email (papers.views.accounts): a link lasts an hour (Django's default is three
+# days). At most this many requests an hour for one email address, and from one client address
+# (as the sign-in lockouts see it); beyond them the page answers as usual and sends nothing. The
+# counts live in the cache: shared by every server with REDIS_URL, per process without it.
+PASSWORD_RESET_TIMEOUT = 3600
+PASSWORD_RESETS_PER_ADDRESS = env_int("STANDPOINT_PASSWORD_RESETS_PER_ADDRESS", 3)
+PASSWORD_RESETS_PER_CLIENT = env_int("STANDPOINT_PASSWORD_RESETS_PER_CLIENT", 10)
 
 # Staff sessions last a working day, not Django's two weeks.
 SESSION_COOKIE_AGE = int(timedelta(hours=8).total_seconds())

@@ -8,10 +8,31 @@ from papers.feeds import VersionFeed
 from papers.sitemaps import SITEMAPS
 from papers.views import accounts, health, media, public
 
+password_reset = accounts.PasswordResetView.as_view()
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", accounts.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password-reset/", password_reset, name="password_reset"),
+    # The same page under the name the admin's sign-in page looks for, so that it offers
+    # editors a "Forgotten your password?" link too (requests resolve to the route above).
+    path("accounts/password-reset/", password_reset, name="admin_password_reset"),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "accounts/password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("review/", include("papers.review_urls")),
     path("feed/", pagecache.for_readers(VersionFeed()), name="feed"),
     path(
