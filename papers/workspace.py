@@ -11,7 +11,7 @@ from collections import defaultdict
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from papers import forms, permissions, rendering, verdicts, workflow
+from papers import actions, permissions, rendering, verdicts, workflow
 from papers.models import Assessment, Comment, Paper, Review
 
 Stage = Paper.Stage
@@ -50,7 +50,7 @@ def build(paper, user, part=1):
         **viewer,
     }
     if viewer["editor"]:
-        context.update(_editor_panel(paper, viewer["round_reviews"]))
+        context.update(_editor_panel(paper, viewer["round_reviews"], user))
     return context
 
 
@@ -276,20 +276,15 @@ def _threads(claim, paper, viewer):
     return threads, hidden
 
 
-def _editor_panel(paper, round_reviews):
+def _editor_panel(paper, round_reviews, user):
     by_reviewer = {review.reviewer_id: review for review in round_reviews}
     assignments = list(paper.assignments.select_related("reviewer").order_by("assigned_at", "pk"))
     for assignment in assignments:
         assignment.review = by_reviewer.get(assignment.reviewer_id)
-    published = paper.live_version_id is not None and paper.withdrawn_at is None
     return {
         "assignments": assignments,
-        "assignable": list(forms.assignable_reviewers(paper)),
+        "assignable": list(actions.assignable_reviewers(paper)),
         "open_concerns": len(workflow.open_concern_claims(paper)),
         "time_zone": timezone.get_current_timezone_name(),
-        "can": {
-            action: paper.stage in workflow.TRANSITIONS[action][0]
-            for action in ("submit", "request_changes", "approve", "publish")
-        }
-        | {"correct": published, "withdraw": published},
+        "workflow_actions": actions.offered(paper, user),
     }

@@ -8,12 +8,13 @@ paper's review) and looks claims and comments up within that paper. Every action
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from papers import forms, permissions, workflow, workspace
+from papers import actions, forms, permissions, workflow, workspace
 from papers.models import Assignment, Comment, Paper
 
 Stage = Paper.Stage
@@ -143,78 +144,22 @@ def submit(request, slug):
 # --- Editors' workflow actions ----------------------------------------------------------------
 
 
-def _submit(paper, by, data):
-    paper = workflow.submit_paper(paper, by=by)
-    return f"Submitted for review: round {paper.round} is open."
-
-
-def _request_changes(paper, by, data):
-    workflow.request_changes(paper, by=by, reason=data["reason"])
-    return "Changes requested; the reviewers have been told why."
-
-
-def _approve(paper, by, data):
-    workflow.approve_paper(
-        paper, by=by, publish_at=data["publish_at"], override_reason=data["override_reason"]
-    )
-    return "Approved." + (" It will be published at the time set." if data["publish_at"] else "")
-
-
-def _publish(paper, by, data):
-    version = workflow.publish_paper(
-        paper, by=by, note=data["note"], override_reason=data["override_reason"]
-    )
-    return f"Published as version {version.number}."
-
-
-def _correct(paper, by, data):
-    version = workflow.publish_correction(
-        paper, by=by, note=data["note"], override_reason=data["override_reason"]
-    )
-    return f"Correction published as version {version.number}."
-
-
-def _withdraw(paper, by, data):
-    workflow.withdraw_paper(paper, by=by, reason=data["reason"])
-    return "Withdrawn: its address now shows the withdrawal notice."
-
-
-def _assign(paper, by, data):
-    assignment = workflow.assign_reviewer(paper, data["reviewer"], by=by, due_date=data["due_date"])
-    return f"{assignment.reviewer.get_username()} is assigned."
-
-
-def _unassign(paper, by, data):
-    workflow.unassign_reviewer(paper, data["reviewer"], by=by)
-    return f"{data['reviewer'].get_username()} is no longer assigned."
-
-
-WORKFLOW_ACTIONS = {
-    "submit": (forms.PaperActionForm, _submit),
-    "request-changes": (forms.ReasonForm, _request_changes),
-    "approve": (forms.ApproveForm, _approve),
-    "publish": (forms.PublishForm, _publish),
-    "correct": (forms.CorrectionForm, _correct),
-    "withdraw": (forms.ReasonForm, _withdraw),
-    "assign": (forms.AssignForm, _assign),
-    "unassign": (forms.UnassignForm, _unassign),
-}
-
-
 @login_required
 @require_POST
 def workflow_action(request, slug, action):
+    """One of the actions of papers/actions.py, which the paper's admin page offers too."""
     paper = permissions.paper_for_review(request.user, slug)
-    if action not in WORKFLOW_ACTIONS:
+    action_form = actions.ACTIONS.get(action)
+    if action_form is None:
         raise Http404("No such action.")
-    permissions.require_editor(request.user, action.replace("-", " "))
-    form_class, act = WORKFLOW_ACTIONS[action]
-    form = form_class(request.POST, paper=paper)
+    if not action_form.allowed(request.user):
+        permissions.denied(request.user, action, paper.slug)
+        raise PermissionDenied(f"{action_form.label} is not yours to do.")
+    form = action_form(request.POST, paper=paper, user=request.user)
     if form.is_valid():
-        try:
-            messages.success(request, act(paper, request.user, form.cleaned_data))
-        except workflow.WorkflowError as error:
-            messages.error(request, str(error))
+        if _attempt(request, form.run):
+            for warning in form.warnings:
+                messages.warning(request, warning)
     else:
         messages.error(request, forms.error_message(form))
     return redirect(reverse("review:paper", args=[paper.slug]) + "#review-editor-actions")
@@ -247,14 +192,15 @@ def _own_review(paper, user):
     return paper.reviews.filter(reviewer=user, round=paper.round).first()
 
 
-def _attempt(request, action, success):
-    """Run one workflow call; its refusal becomes an error message. True if it went through."""
+def _attempt(request, action, success=None):
+    """Run one workflow call; its refusal becomes an error message. True if it went through.
+    The success message is `success`, or else what the call returns."""
     try:
-        action()
+        result = action()
     except workflow.WorkflowError as error:
         messages.error(request, str(error))
         return False
-    messages.success(request, success)
+    messages.success(request, success or result)
     return True
 
 
