@@ -14,6 +14,8 @@ Readers here only parse; `importing.save_document` validates against the databas
 
 import json
 import re
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -78,63 +80,185 @@ def _looks_like_markdown(text):
     )
 
 
+# --- Plain text -------------------------------------------------------------------------------
+# A text file carries its structure in conventions rather than markup. Those conventions become
+# Markdown; every other character is escaped, so the text renders exactly as written.
+
+_BULLET = re.compile(r"[-*+•◦▪]\s+(?=\S)")
+_NUMBER = re.compile(r"(\d{1,3})[.)]\s+(?=\S)")
+_QUOTE = re.compile(r">\s?")
+_RULE = re.compile(r"([-=*_~])(?:\s*\1){2,}")  # ---, ===, * * *
+_LISTS = ("bullets", "numbers")
+
+
 def from_text(text):
     """Plain text in the demo paper's shape: title line, lede paragraph, short unpunctuated
     lines as section headings. Paragraphs are blank-line separated, or one a line if the file
-    has no blank lines at all."""
+    has no blank lines at all. Lists, quotations and other headings: see `_text_blocks`."""
     lines = [line.rstrip() for line in text.split("\n")]
-    if any(not line.strip() for line in lines[: _last_nonblank(lines)]):
-        blocks = [b.strip("\n").split("\n") for b in "\n".join(lines).split("\n\n") if b.strip()]
+    joined = any(not line.strip() for line in lines[: _last_nonblank(lines)])
+    if joined:
+        groups = [b.strip("\n").split("\n") for b in "\n".join(lines).split("\n\n") if b.strip()]
     else:
-        blocks = [[line] for line in lines if line.strip()]
-    title, *rest = blocks
-    if len(title) != 1:
+        groups = [[line for line in lines if line.strip()]]
+    title, *rest = groups[0]
+    if rest and _is_underline(rest[0]):
+        rest.pop(0)
+    if joined and rest:
         raise DocumentError("The first line of a text file must be the title, on its own line.")
-    standfirst = _text_paragraph(rest.pop(0)) if rest and not _is_heading(rest[0]) else ""
+    blocks = _text_blocks([rest, *groups[1:]], joined, base=_usual_indent(lines))
+    standfirst = blocks.pop(0).markdown() if blocks and blocks[0].kind == "paragraph" else ""
     sections = []
-    for block in rest:
-        if _is_heading(block):
-            sections.append({"heading": block[0].strip(), "paragraphs": []})
+    for block in blocks:
+        if block.kind == "heading":
+            sections.append({"heading": block.lines[0], "blocks": []})
         else:
             if not sections:
-                sections.append({"heading": "Introduction", "paragraphs": []})
-            sections[-1]["paragraphs"].append(_text_paragraph(block))
+                sections.append({"heading": "Introduction", "blocks": []})
+            sections[-1]["blocks"].append(block.markdown())
     return _document(
-        title=title[0].strip(),
+        title=title.strip(),
         standfirst=standfirst,
-        sections=[
-            {"heading": s["heading"], "body": "\n\n".join(s["paragraphs"])} for s in sections
-        ],
+        sections=[{"heading": s["heading"], "body": "\n\n".join(s["blocks"])} for s in sections],
     )
+
+
+@dataclass
+class _Block:
+    """Paragraph, heading, quote (lines of text) or list (items of (marker, lines))."""
+
+    kind: str
+    lines: list = field(default_factory=list)
+    may_head: bool = False  # it starts its paragraph, so it may be a heading
+    source: str = ""  # a list's first line as written: "1. Introduction" may be a heading
+
+    def markdown(self):
+        if self.kind in _LISTS:
+            return "\n".join(
+                f"{marker} " + f"\n{' ' * (len(marker) + 1)}".join(map(escape_markdown, lines))
+                for marker, lines in self.lines
+            )
+        prefix = "> " if self.kind == "quote" else ""
+        return "\n".join(prefix + escape_markdown(line) for line in self.lines)
+
+
+def _text_blocks(groups, joined, base):
+    """The blocks of the paragraphs (`joined`: a paragraph's lines form one block; else every
+    line is a paragraph). Bullets (-, *, +, •) and numbered items make lists, a hanging indent
+    or a lowercase start continuing an item; lines starting with ">", and paragraphs indented
+    deeper than the file's usual indent, are quotations. Headings: see `_mark_headings`."""
+    blocks = []
+    for group in groups:
+        deeper = [_indent(line) > base for line in group]
+        if joined and group and all(deeper) and not any(_item(line) for line in group):
+            blocks.append(_Block("quote", [line.strip() for line in group]))
+            continue
+        start = len(blocks)
+        for line, indented in zip(group, deeper, strict=True):
+            _add_line(blocks, start, line.strip(), indented, joined)
+        if not joined or len(blocks) == start + 1:
+            for block in blocks[start:]:
+                block.may_head = block.may_head or block.kind != "quote"
+    _mark_headings(blocks)
+    return blocks
+
+
+def _add_line(blocks, start, text, indented, joined):
+    last = blocks[-1] if len(blocks) > start else None
+    kind, marker, content = _item(text) or ("", "", text)
+    if _RULE.fullmatch(text):  # an underlined heading, or decoration that is dropped
+        if last and last.kind == "paragraph" and len(last.lines) == 1 and _is_underline(text):
+            last.kind = "heading"
+    elif kind:
+        if not (last and last.kind == kind):
+            blocks.append(_Block(kind, source=text, may_head=last is None))
+        blocks[-1].lines.append((marker, [content]))
+    elif last and last.kind in _LISTS and (indented or text[0].islower()):
+        last.lines[-1][1].append(text)
+    elif text.startswith(">") or (indented and not joined):
+        text = _QUOTE.sub("", text, count=1) if text.startswith(">") else text
+        if last and last.kind == "quote":
+            last.lines.append(text)
+        else:
+            blocks.append(_Block("quote", [text]))
+    elif joined and last and (last.kind == "quote" or _continues(last, text)):
+        last.lines.append(text)  # the paragraph goes on; a quotation too, lazily, as in Markdown
+    else:
+        if joined and last and last.kind == "paragraph":
+            last.may_head = True  # an ALL CAPS heading right above its paragraph
+        blocks.append(_Block("paragraph", [text]))
+
+
+def _item(text):
+    if match := _BULLET.match(text):
+        return "bullets", "-", text[match.end() :]
+    if match := _NUMBER.match(text):
+        return "numbers", f"{match[1]}.", text[match.end() :]
+    return None
+
+
+def _continues(last, text):
+    """The line goes on the paragraph, unless that is one ALL CAPS heading line."""
+    if last.kind != "paragraph":
+        return False
+    line = last.lines[0]
+    caps = sum(c.isalpha() for c in line) >= 3 and line.upper() == line
+    return not (len(last.lines) == 1 and caps and _is_heading_line(line) and not text[0].islower())
+
+
+def _mark_headings(blocks):
+    """Short lines without final punctuation that stand alone are headings, in ALL CAPS too;
+    so is a numbered one ("1. Introduction") unless numbered items stand next to it: then it is
+    an item of a list."""
+    kinds = [block.kind for block in blocks]
+    for n, block in enumerate(blocks):
+        if not block.may_head:
+            continue
+        if block.kind == "paragraph" and len(block.lines) == 1:
+            if _is_heading_line(block.lines[0]):
+                block.kind = "heading"
+        elif block.kind == "numbers" and len(block.lines) == 1 and len(block.lines[0][1]) == 1:
+            neighbours = kinds[max(n - 1, 0) : n] + kinds[n + 1 : n + 2]
+            if _is_heading_line(block.source) and "numbers" not in neighbours:
+                block.kind, block.lines = "heading", [block.source]
+
+
+def _is_heading_line(line):
+    return (
+        len(line) <= 100
+        and not line.endswith(_TERMINAL_PUNCTUATION)
+        and any(c.isalpha() for c in line)
+    )
+
+
+def _is_underline(line):
+    return bool(_RULE.fullmatch(line.strip())) and line.strip()[0] in "=-"
+
+
+def _indent(line):
+    return len(line[: len(line) - len(line.lstrip())].expandtabs(4))
+
+
+def _usual_indent(lines):
+    counts = Counter(_indent(line) for line in lines if line.strip())
+    return max(counts, key=lambda indent: (counts[indent], -indent))
 
 
 def _last_nonblank(lines):
     return max((i for i, line in enumerate(lines) if line.strip()), default=0)
 
 
-def _is_heading(block):
-    line = block[0].strip()
-    return (
-        len(block) == 1
-        and len(line) <= 100
-        and not line.endswith(_TERMINAL_PUNCTUATION)
-        and any(c.isalpha() for c in line)
-    )
-
-
-def _text_paragraph(block):
-    return "\n".join(escape_markdown(line.strip()) for line in block)
-
-
 def from_markdown(text):
-    """Markdown: optional YAML front matter, `#` title, `##` sections (ATX or setext)."""
+    """Markdown: optional YAML front matter, `#` title, `##` sections (ATX or setext; in a
+    file without `##` headings, its highest level of headings). The text between the title and
+    the first section is the standfirst, unless the front matter gives one."""
     meta, body = _split_front_matter(text)
     lines = body.split("\n")
     tokens = _blocks.parse(body)
     headings = [
         (token.tag, token.map, tokens[i + 1].content)
         for i, token in enumerate(tokens)
-        if token.type == "heading_open" and token.level == 0 and token.tag in {"h1", "h2"}
+        if token.type == "heading_open" and token.level == 0
     ]
     title = meta.get("title")
     cursor = 0
@@ -142,6 +266,9 @@ def from_markdown(text):
         _, (start, end), content = headings.pop(0)
         title = title or _ANCHOR_SUFFIX.sub("", content).strip()
         cursor = end
+    top = min((tag for tag, _, _ in headings), default="h2")
+    levels = {"h1", "h2"} if top <= "h2" else {top}
+    headings = [heading for heading in headings if heading[0] in levels]
     if not isinstance(title, str) or not title.strip():
         raise DocumentError("The Markdown file has no title: start it with a '# Title' line.")
     first_section = headings[0][1][0] if headings else len(lines)

@@ -1,14 +1,15 @@
 """Write a document (see `papers.documents`) into the database as a paper, all or nothing."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.text import slugify
 
-from papers import documents
+from papers import audit, documents, rendering, workflow
 from papers.models import Claim, Event, Paper, Section, Source, Tag
 
 
@@ -16,19 +17,36 @@ class ImportRefused(Exception):
     """The document cannot become a paper; the message says why, in one line."""
 
 
+@dataclass
+class Imported:
+    """What an import did: the paper; how many claims took fresh ids because the file's ids
+    belong to another paper's claims (the file is a copy of that paper); whether the paper
+    went back in review."""
+
+    paper: Paper
+    renewed: int = 0
+    reopened: bool = False  # it was approved, and the import changed it: back in review
+
+
 def import_file(path, **options):
-    """Read a .txt, .md or .json file and save it; see `save_document` for the options."""
+    """Read a .txt, .md or .json file and save it; see `import_document` for the options."""
     try:
         document = documents.read_file(path)
     except documents.DocumentError as error:
         raise ImportRefused(str(error)) from None
-    return save_document(document, **options)
+    return import_document(document, **options)
+
+
+def save_document(document, **options):
+    """Save a document and return its paper; see `import_document`."""
+    return import_document(document, **options).paper
 
 
 @transaction.atomic
-def save_document(document, *, slug=None, tags=(), replace=False, by=None):
+def import_document(document, *, slug=None, tags=(), replace=False, by=None):
     """Create the paper, or with replace=True overwrite the working copy of the paper with
-    that slug (its published versions stay). Claims keep their ids. Raises ImportRefused."""
+    that slug (its published versions stay). Claims keep their ids, unless an id belongs to
+    another paper: a copy's claims get fresh ones. Raises ImportRefused."""
     try:
         documents.validate_shape(document)
     except documents.DocumentError as error:
@@ -41,6 +59,7 @@ def save_document(document, *, slug=None, tags=(), replace=False, by=None):
         raise ImportRefused(f"A paper with the slug “{slug}” exists already; use --replace.")
     if paper is not None:
         paper.lock_version += 1  # an editor's open admin form of this paper is now stale
+    replacing = paper is not None
     paper = paper or Paper(slug=slug)
     paper.title = document["title"].strip()
     paper.standfirst = (document.get("standfirst") or "").strip()
@@ -51,16 +70,51 @@ def save_document(document, *, slug=None, tags=(), replace=False, by=None):
     tag_index = _TagIndex(document.get("taxonomy") or [])
     paper.tags.set(tag_index.resolve([*(document.get("tags") or []), *tags], "The paper"))
     sections = _save_sections(paper, document["sections"])
-    _save_claims(paper, document.get("claims") or [], sections, tag_index)
-    Event.objects.create(
-        action=Event.Action.IMPORT,
-        paper=paper,
-        paper_title=paper.title,
-        actor=by,
-        actor_name=by.get_username() if by else "",
-        to_stage=paper.stage,
-    )
-    return paper
+    imported = Imported(paper)
+    _save_claims(imported, document.get("claims") or [], sections, tag_index)
+    audit.record(Event.Action.IMPORT, by=by, paper=paper, note=renewed_note(imported.renewed))
+    if replacing:
+        stage = paper.stage
+        imported.paper = workflow.record_edit(paper, by=by, what="import --replace")
+        imported.reopened = stage != imported.paper.stage
+    return imported
+
+
+def renewed_note(renewed):
+    """One line saying that a copy's claims took fresh ids, or nothing."""
+    if not renewed:
+        return ""
+    claims = "1 claim's id belongs" if renewed == 1 else f"{renewed} claims' ids belong"
+    return f"A copy: {claims} to another paper, so this paper has fresh ids for them."
+
+
+def describe(paper):
+    """What a paper holds, line by line: for a dry run to show before anything is saved."""
+    sections = paper.sections.annotate(claim_count=Count("claims"))
+    claims = paper.claims.select_related("section").order_by("section__position", "pk")
+    lines = [f"Title: {paper.title}", f"Slug: {paper.slug}"]
+    lines.append(f"Standfirst: {_words(paper.standfirst_html)}")
+    lines.append("Sections:")
+    for section in sections:
+        lines.append(
+            f"  {section.heading} (#{section.anchor}): {_words(section.body_html)}, "
+            f"{_count(section.claim_count, 'claim')}"
+        )
+    lines.append("Claims:" if claims else "Claims: none")
+    for n, claim in enumerate(claims, start=1):
+        lines.append(
+            f"  {n}. {claim.get_kind_display()} in “{claim.section.heading}”: "
+            f"“{_shorten(claim.quote, 60)}”"
+        )
+    return lines
+
+
+def _words(html):
+    return _count(len(rendering.html_to_text(html).split()), "word")
+
+
+def _count(n, noun):
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _byline(authors):
@@ -96,8 +150,8 @@ def _free(anchor, taken):
     return candidate
 
 
-def _save_claims(paper, entries, sections, tag_index):
-    kept = set()
+def _save_claims(imported, entries, sections, tag_index):
+    paper, kept = imported.paper, set()
     for n, entry in enumerate(entries, start=1):
         where = f"Claim {n} (“{_shorten(entry['quote'])}”)"
         ref = str(entry.get("section") or "")
@@ -109,7 +163,8 @@ def _save_claims(paper, entries, sections, tag_index):
                 f"{where}: kind must be one of {', '.join(Claim.Kind.values)}, "
                 f"not “{entry.get('kind')}”."
             )
-        claim = _claim_for(paper, entry.get("id"), where)
+        claim = _claim_for(paper, entry.get("id"))
+        imported.renewed += bool(entry.get("id")) and claim.public_id != entry["id"]
         claim.section = section
         claim.quote = entry["quote"]
         claim.prefix = entry.get("prefix") or ""
@@ -124,14 +179,14 @@ def _save_claims(paper, entries, sections, tag_index):
     paper.claims.exclude(pk__in=kept).delete()
 
 
-def _claim_for(paper, public_id, where):
+def _claim_for(paper, public_id):
     if not public_id:
         return Claim(paper=paper)
     claim = Claim.objects.filter(public_id=public_id).first()
     if claim is None:
         return Claim(paper=paper, public_id=public_id)
     if claim.paper_id != paper.pk:
-        raise ImportRefused(f"{where}: the id “{public_id}” belongs to a claim of another paper.")
+        return Claim(paper=paper)  # the original keeps its id; the copy's claim gets a new one
     return claim
 
 

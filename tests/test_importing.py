@@ -249,15 +249,6 @@ class TestBadInput:
         assert database_state() == before
         assert not Paper.objects.exists()
 
-    def test_claim_id_of_another_paper_is_refused(self, tmp_path):
-        run("import_paper", str(DATA / "back-catalogue.md"))
-        taken = Claim.objects.first().public_id
-        text = CLAIM_NOT_IN_SECTION.replace(
-            "quote: words that are not there", f"quote: Some words., id: {taken}"
-        )
-        with pytest.raises(CommandError, match="belongs to a claim of another paper"):
-            run("import_paper", write(tmp_path, "stolen.md", text))
-
     def test_command_line_prints_one_line_and_exits_non_zero(self, tmp_path):
         result = subprocess.run(
             [sys.executable, "manage.py", "import_paper", str(tmp_path / "missing.md")],

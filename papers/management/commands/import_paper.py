@@ -24,19 +24,41 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace", action="store_true", help="replace the working copy of an existing paper"
         )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="say what the import would create, and change nothing",
+        )
 
-    def handle(self, path, slug, tags, publish, replace, **options):
+    def handle(self, path, slug, tags, publish, replace, dry_run, **options):
         try:
+            # A dry run is the whole import, every check included, rolled back at the end.
             with transaction.atomic():
-                paper = importing.import_file(path, slug=slug, tags=tags, replace=replace)
+                imported = importing.import_file(path, slug=slug, tags=tags, replace=replace)
+                paper = imported.paper
                 version = (
                     workflow.publish_paper(paper, by=None, note="Imported") if publish else None
                 )
+                done = f"published as version {version.number}" if version else "saved as a draft"
+                summary = (
+                    f"“{paper.title}” ({paper.slug}): {paper.sections.count()} sections, "
+                    f"{paper.claims.count()} claims, {done}."
+                )
+                if dry_run:
+                    report = [
+                        f"Dry run, nothing changed. The import would give {summary}",
+                        *importing.describe(paper),
+                    ]
+                    transaction.set_rollback(True)
+                else:
+                    report = [f"Imported {summary}"]
         except (importing.ImportRefused, workflow.WorkflowError) as error:
             raise CommandError(str(error)) from None
-        claims = paper.claims.count()
-        done = f"published as version {version.number}" if version else "saved as a draft"
-        self.stdout.write(
-            f"Imported “{paper.title}” ({paper.slug}): {paper.sections.count()} sections, "
-            f"{claims} claims, {done}."
-        )
+        if imported.renewed:
+            report.append(importing.renewed_note(imported.renewed))
+        if imported.reopened:
+            goes = "would go" if dry_run else "goes"
+            report.append(
+                f"The paper was approved and the import changes it: it {goes} back in review."
+            )
+        self.stdout.write("\n".join(report))
