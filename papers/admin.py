@@ -21,6 +21,7 @@ from papers import (
     pagecache,
     rendering,
 )
+from papers.admin_drafts import DraftsAdminMixin
 from papers.admin_workflow import ORPHANED, WorkflowAdminMixin
 from papers.models import (
     Assessment,
@@ -229,7 +230,7 @@ class ClaimInline(AnchoringMixin, admin.StackedInline):
 
 
 @admin.register(Paper)
-class PaperAdmin(WorkflowAdminMixin, admin.ModelAdmin):
+class PaperAdmin(WorkflowAdminMixin, DraftsAdminMixin, admin.ModelAdmin):
     form = PaperForm
     list_display = [
         "title",
@@ -306,6 +307,7 @@ class PaperAdmin(WorkflowAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk is not None:
             context.update(self.workflow_context(request, obj))
+            context["drafts"] = self.drafts_context(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

@@ -187,7 +187,11 @@ def _compare_claim(old, new, headings):
         was, now = (KIND_LABELS.get(c.get("kind"), c.get("kind")) for c in (old, new))
         item["notes"].append(f"Kind of claim: was {was}, now {now}.")
     was, now = _review(old), _review(new)
-    if (was["status"], was["label"]) != (now["status"], now["label"]):
+    # Wording differs between kinds and over time; a new label is a re-assessment only when
+    # it says something else (verdicts.finding).
+    if verdicts.finding(was["status"], was["label"]) != verdicts.finding(
+        now["status"], now["label"]
+    ):
         item["changes"].append("re-assessed")
         item["review"] = {"old": was, "new": now}
     return item

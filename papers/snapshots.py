@@ -46,7 +46,8 @@ def _reading_order(claim):
 
 
 def _claim(claim, with_review=False):
-    review = verdicts.summarize(claim.assessments.all()) if with_review else None
+    # The label is frozen with the version, in the words of its day (see verdicts.WORDING).
+    review = verdicts.summarize(claim.assessments.all(), claim.kind) if with_review else None
     if review and review["status"] == "unchecked":
         review = None
     return _compact(

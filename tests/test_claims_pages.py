@@ -228,7 +228,7 @@ class TestClaimPage:
         assert "Predictive</span> — a claim about what will happen" in html
         assert 'href="/tags/nato/">NATO</a>' in html
         assert 'href="https://nato.int/f"' in html and "Forces are there." in html
-        assert "Disputed by a reviewer" in html
+        assert "Contested by a reviewer" in html  # a forecast's words (papers.verdicts)
         assert "Forecast stated as fact." in html
         assert f'href="/papers/deterrence/#claim-{claim.public_id}"' in html
 

@@ -194,7 +194,7 @@ class TestDiff:
     def test_a_reassessed_claim_shows_both_statuses(self, client, two_versions):
         html = client.get("/papers/baltic/diff/1/2/").content.decode()
         assert 'claim-status--unchecked">Not checked by a reviewer<' in html
-        assert 'claim-status--supported">Checked by 1 reviewer: supported<' in html
+        assert 'claim-status--supported">Judged plausible by 1 reviewer<' in html
 
     def test_a_reclassified_claim_names_both_kinds(self, client, published, editor):
         claim = published.claims.get(kind="predictive")

@@ -85,7 +85,8 @@ def _claim_review(claim, *, url, authors, site, version):
             "ratingValue": _rating(claim),
             "bestRating": 5,
             "worstRating": 1,
-            "alternateName": review.get("label") or verdicts.STATUSES[review["status"]]["label"],
+            "alternateName": review.get("label")
+            or verdicts.label(review["status"], claim.get("kind", ""), review.get("reviewers", 0)),
         },
         "itemReviewed": {
             "@type": "Claim",

@@ -207,7 +207,9 @@ def claim_history(appearances, versions):
             changes, reworded, reassessed = ["Restored" if seen else "First published"], False, True
         else:
             reworded = squash(row.quote) != squash(previous.quote)
-            reassessed = (row.status, row.status_label) != (previous.status, previous.status_label)
+            reassessed = verdicts.finding(row.status, row.status_label) != verdicts.finding(
+                previous.status, previous.status_label
+            )
             changes = ["Reworded"] if reworded else []
             if row.kind != previous.kind:
                 old, new = _kind(previous.kind)["label"], _kind(row.kind)["label"]

@@ -7,7 +7,8 @@ an operator at the command line (or the scheduler), who acts with the machine's 
 
 The modules, by job: `base` (errors, transitions, shared steps), `rounds` (reviewers and the
 rounds that submissions open), `reviewing` (what reviewers do), `decisions` (editors' decisions
-on a round) and `publishing` (versions, withdrawals, the publish gate).
+on a round), `publishing` (versions, withdrawals, the publish gate) and `drafts` (share links,
+reverting a section to its published text).
 """
 
 from papers.workflow.base import (
@@ -19,6 +20,7 @@ from papers.workflow.base import (
     WrongStage,
 )
 from papers.workflow.decisions import approve_paper, request_changes
+from papers.workflow.drafts import create_share_link, revert_section, revoke_share_link
 from papers.workflow.publishing import (
     open_concern_claims,
     publish_correction,
@@ -40,12 +42,15 @@ __all__ = [
     "approve_paper",
     "assess_claim",
     "assign_reviewer",
+    "create_share_link",
     "open_concern_claims",
     "publish_correction",
     "publish_due",
     "publish_paper",
     "request_changes",
     "resolve_thread",
+    "revert_section",
+    "revoke_share_link",
     "submit_paper",
     "submit_review",
     "unassign_reviewer",

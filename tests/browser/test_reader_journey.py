@@ -42,7 +42,7 @@ def test_a_reader_searches_filters_claims_opens_one_and_sees_what_changed(
     # One claim's page: its review status, and its history across versions.
     page.get_by_role("link", name=re.compile("Estonia, for instance, is very unlikely")).click()
     expect(page).to_have_url(re.compile(r"/claims/[a-z2-9]+/$"))
-    expect(page.locator("main")).to_contain_text("Checked by 1 reviewer: supported")
+    expect(page.locator("main")).to_contain_text("Judged plausible by 1 reviewer")  # a forecast
     expect(page.locator("main")).to_contain_text("Version 2")
     shoot(page, request, "3-claim")
 

@@ -327,7 +327,7 @@ def test_a_paper_goes_through_review_revision_and_publication(
         back = page.get_by_role("link", name=f"Back to claim {number} in the text")
         return page.get_by_role("listitem").filter(has=back)
 
-    expect(note(1)).to_contain_text("Review: Checked by 1 reviewer: supported")
+    expect(note(1)).to_contain_text("Review: Record checked by 1 reviewer")  # historical
     expect(note(2)).to_contain_text("Review: Checked by 1 reviewer: supported")
     expect(note(3)).to_contain_text("Review: Not checked by a reviewer")
     artifact(page, request, "5-reader")
