@@ -1,7 +1,9 @@
-"""Email to the people a workflow step concerns, sent only once its transaction has committed.
+"""Email to the people a workflow step concerns, written and sent only once its transaction
+has committed.
 
 Each kind has a template in templates/emails/<kind>.txt whose first line is the subject. A
-failed send is logged and never undoes the step that caused it.
+template that fails to render, or a failed send, is logged and never undoes the step that
+caused it: rendering happens after the commit too.
 """
 
 import logging
@@ -26,11 +28,16 @@ def notify(kind, paper, recipients, **context):
         "public_url": f"{settings.SITE_URL}{paper.get_absolute_url()}",
         **context,
     }
-    subject, _, body = render_to_string(f"emails/{kind}.txt", context).partition("\n")
-    transaction.on_commit(lambda: _deliver(subject.strip(), body.strip() + "\n", addresses))
+    transaction.on_commit(lambda: _deliver(kind, context, addresses))
 
 
-def _deliver(subject, body, addresses):
+def _deliver(kind, context, addresses):
+    try:
+        subject, _, body = render_to_string(f"emails/{kind}.txt", context).partition("\n")
+    except Exception:
+        log.exception("Could not write the “%s” email about %s", kind, context["paper"].slug)
+        return
+    subject, body = subject.strip(), body.strip() + "\n"
     for address in addresses:
         try:
             send_mail(subject, body, None, [address])

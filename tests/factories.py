@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, Permission
 
 from papers import permissions
 from papers.models import Claim, Paper, Section, Source, Tag
+from papers.workflow import content
 
 
 def role(name):
@@ -92,7 +93,10 @@ class ClaimFactory(factory.django.DjangoModelFactory):
 
 
 def approved(paper):
-    """Arrange a paper at the approved stage, for tests about what comes after review."""
-    Paper.objects.filter(pk=paper.pk).update(stage=Paper.Stage.APPROVED)
+    """Arrange a paper at the approved stage, its content as approved, for tests about what
+    comes after review."""
+    Paper.objects.filter(pk=paper.pk).update(
+        stage=Paper.Stage.APPROVED, approved_fingerprint=content.fingerprint(paper)
+    )
     paper.refresh_from_db()
     return paper

@@ -58,8 +58,12 @@ def in_review(draft, editor, reviewer):
 
 @pytest.fixture
 def reviewed(in_review, reviewer):
-    """In review with the reviewer's review submitted: the paper may be approved."""
-    workflow.submit_review(review_of(in_review, reviewer), by=reviewer, recommendation="approve")
+    """In review with the reviewer's review submitted, a verdict on every claim: the paper may
+    be approved."""
+    review = review_of(in_review, reviewer)
+    for claim in in_review.claims.all():
+        workflow.assess_claim(review, claim, by=reviewer, verdict="supported")
+    workflow.submit_review(review, by=reviewer, recommendation="approve")
     return in_review
 
 
@@ -183,3 +187,20 @@ def test_html_in_titles_and_reasons_is_kept_as_written(sent, draft, editor, revi
     assert f"asked for changes to “{title}”" in mail.body
     assert reason in mail.body
     assert "&amp;" not in mail.body and "&lt;" not in mail.body and "&#x27;" not in mail.body
+
+
+def test_a_broken_template_does_not_undo_the_publication(
+    sent, draft, editor, reviewer, in_review, settings, tmp_path, caplog
+):
+    """The email is written after the commit: its template failing leaves the version out."""
+    (tmp_path / "emails").mkdir()
+    (tmp_path / "emails" / "published.txt").write_text("{% if %}broken{% endif %}")
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}
+    ]
+    approved(draft)
+    assert sent(workflow.publish_paper, draft, by=editor, note="First edition.") == []
+    draft.refresh_from_db()
+    assert draft.live_version.number == 1
+    (record,) = [r for r in caplog.records if r.name == "papers.notifications"]
+    assert record.levelname == "ERROR" and "published" in record.getMessage()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from papers import workflow
 from papers.models import Event, Paper, Version
-from papers.workflow import publishing
+from papers.workflow import content, publishing
 from tests.factories import ClaimFactory, PaperFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,9 @@ def scheduled(*, at, title="Scheduled paper", slug="scheduled-paper"):
     """An approved paper with one anchored claim, due at `at`."""
     paper = PaperFactory(title=title, slug=slug)
     ClaimFactory(section=SectionFactory(paper=paper))
-    Paper.objects.filter(pk=paper.pk).update(stage=Paper.Stage.APPROVED, publish_at=at)
+    Paper.objects.filter(pk=paper.pk).update(
+        stage=Paper.Stage.APPROVED, publish_at=at, approved_fingerprint=content.fingerprint(paper)
+    )
     paper.refresh_from_db()
     return paper
 
@@ -68,6 +70,8 @@ def test_a_refused_paper_is_reported_and_the_command_fails():
     section = bad.sections.get()
     section.body = "Rewritten without the claim."
     section.save()
+    # Approved as it stands, orphan included: the gate still holds it up.
+    Paper.objects.filter(pk=bad.pk).update(approved_fingerprint=content.fingerprint(bad))
     out, err, error = run()
     assert out == "Published “Good” (good) as version 1.\n"
     assert err.startswith("Refused “Orphaned” (orphaned): 1 claim(s) no longer match")

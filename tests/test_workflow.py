@@ -94,8 +94,12 @@ def review_of(paper, reviewer):
 
 
 def recommend_approval(paper, reviewer):
-    """`reviewer` submits their review of the current round, recommending approval."""
-    return workflow.submit_review(review_of(paper, reviewer), by=reviewer, recommendation="approve")
+    """`reviewer` submits their review of the current round, recommending approval, with a
+    verdict on every claim (what approval rests on): claims not assessed yet are supported."""
+    review = review_of(paper, reviewer)
+    for claim in paper.claims.exclude(assessments__review=review):
+        workflow.assess_claim(review, claim, by=reviewer, verdict=Verdict.SUPPORTED)
+    return workflow.submit_review(review, by=reviewer, recommendation="approve")
 
 
 def reviewed(paper, editor, reviewer, *others):
@@ -872,7 +876,8 @@ class TestWithdrawPaper:
 
 class TestReviewStatusInTheVersion:
     def publish(self, paper, editor):
-        paper = workflow.approve_paper(paper, by=editor)
+        # These reviews leave claims unchecked on purpose: approving them takes an override.
+        paper = workflow.approve_paper(paper, by=editor, override_reason="Partial review.")
         return workflow.publish_paper(paper, by=editor)
 
     def claim_review(self, version, claim):

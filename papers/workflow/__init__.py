@@ -7,8 +7,9 @@ an operator at the command line (or the scheduler), who acts with the machine's 
 
 The modules, by job: `base` (errors, transitions, shared steps), `rounds` (reviewers and the
 rounds that submissions open), `reviewing` (what reviewers do), `decisions` (editors' decisions
-on a round), `publishing` (versions, withdrawals, the publish gate) and `drafts` (share links,
-reverting a section to its published text).
+on a round), `publishing` (versions, withdrawals, the publish gate), `drafts` (share links,
+reverting a section to its published text) and `content` (the fingerprint of what reviewers
+vouch for, and `record_edit`, which every path that saves it calls).
 """
 
 from papers.workflow.base import (
@@ -19,6 +20,7 @@ from papers.workflow.base import (
     WorkflowError,
     WrongStage,
 )
+from papers.workflow.content import authors_fixed, record_edit, record_shared_edit
 from papers.workflow.decisions import approve_paper, request_changes
 from papers.workflow.drafts import create_share_link, revert_section, revoke_share_link
 from papers.workflow.publishing import (
@@ -42,11 +44,14 @@ __all__ = [
     "approve_paper",
     "assess_claim",
     "assign_reviewer",
+    "authors_fixed",
     "create_share_link",
     "open_concern_claims",
     "publish_correction",
     "publish_due",
     "publish_paper",
+    "record_edit",
+    "record_shared_edit",
     "request_changes",
     "resolve_thread",
     "revert_section",

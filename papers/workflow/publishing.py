@@ -10,6 +10,7 @@ from django.utils import timezone
 from papers import documents, pagecache, rendering, search, snapshots
 from papers.models import Event, Paper, Tag, Version, VersionClaim
 from papers.notifications import notify
+from papers.workflow import content
 from papers.workflow.base import (
     Stage,
     WorkflowError,
@@ -26,14 +27,19 @@ from papers.workflow.decisions import four_eyes
 
 
 def publish_paper(paper, *, by, note="", override_reason=""):
-    """Editors with the publish permission publish an approved paper as version N+1; the
-    operator may publish from any stage (a back catalogue). See `_gate` for what blocks it."""
+    """Editors with the publish permission publish an approved paper as version N+1, if its
+    content is still what was approved; the operator may publish from any stage (a back
+    catalogue), and an approved paper only as approved. See `_gate` for what else blocks it."""
     return _publish(paper, by=by, note=note, override_reason=override_reason, correction=False)
 
 
 def publish_correction(paper, *, by, note, override_reason=""):
     """Editors with the publish permission publish the working copy of a published paper as a
-    correction, at any stage, with a note that tells readers what was corrected."""
+    correction, at any stage, with a note that tells readers what was corrected.
+
+    By design a correction needs no approval of its text: it is the publisher's own public
+    statement, flagged as such to readers. Four eyes still applies to it, and the publish gate.
+    """
     return _publish(paper, by=by, note=note, override_reason=override_reason, correction=True)
 
 
@@ -93,6 +99,8 @@ def _publish(paper, *, by, note, override_reason, correction):
             check_stage(paper, "publish")
         if paper.withdrawn_at is not None:
             raise WorkflowError("This paper was withdrawn; it cannot be published again.")
+        if not correction and paper.stage == Stage.APPROVED:
+            content.require_approved_content(paper)
         if by is not None:
             four_eyes(paper, by, "publish", override_reason)
         _gate(paper, by, override_reason)
@@ -129,7 +137,9 @@ def _publish(paper, *, by, note, override_reason, correction):
             # Publishing uses up an approval; the working copy starts a new draft. A correction
             # made during a review round leaves the round as it is.
             paper.stage = Stage.DRAFT
-        paper.save(update_fields=["live_version", "publish_at", "stage", "updated_at"])
+            paper.approved_fingerprint = ""
+        workflow_fields = ["live_version", "publish_at", "stage", "approved_fingerprint"]
+        paper.save(update_fields=[*workflow_fields, "updated_at"])
         pagecache.public_changed()
         action = Event.Action.CORRECT if correction else Event.Action.PUBLISH
         event(paper, action, by, from_stage=from_stage, version_number=number, note=note)

@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
-from papers import permissions
-from papers.models import Assignment, Event, Review
+from papers import permissions, snapshots
+from papers.models import Assignment, Event, Review, Round
 from papers.notifications import notify
 from papers.workflow.base import (
     Stage,
@@ -51,7 +51,8 @@ def unassign_reviewer(paper, reviewer, *, by):
 
 
 def submit_paper(paper, *, by):
-    """Editors submit a draft with at least one assigned reviewer: a new review round opens."""
+    """Editors submit a draft with at least one assigned reviewer: a new review round opens,
+    recording the paper's authors and text as submitted."""
     require_editor(by, "submit papers for review")
     with transaction.atomic():
         paper = lock(paper)
@@ -65,6 +66,13 @@ def submit_paper(paper, *, by):
             raise WorkflowError("Assign at least one active reviewer before submitting the paper.")
         paper.round += 1
         move(paper, "submit", extra=["round"])
+        round_ = Round.objects.create(
+            paper=paper,
+            number=paper.round,
+            submitted_by_name=name(by),
+            snapshot=snapshots.paper_document(paper),
+        )
+        round_.authors.set(paper.authors.all())
         for assignment in assignments:
             _open_review(paper, assignment)
         event(paper, Event.Action.SUBMIT, by, from_stage=from_stage, note=f"Round {paper.round}")
