@@ -1,4 +1,5 @@
-"""What changed between two published versions, for readers: pure functions over two snapshots.
+"""What changed between two snapshots: two published versions, for readers; a published version
+or a review round's text and the working draft, for editors. Pure functions over two documents.
 
 The result is data, never HTML: word differences are lists of (op, text) tokens, op one of
 "equal", "insert", "delete" or "skip" (a long unchanged stretch left out). The template writes
@@ -15,17 +16,26 @@ KIND_LABELS = dict(Claim.Kind.choices)
 UNCHECKED = {"status": "unchecked", "label": verdicts.STATUSES["unchecked"]["label"]}
 
 
-def compare(old, new):
+def compare(old, new, *, reviews=True):
     """Everything a reader needs to see between snapshot `old` and snapshot `new`.
 
     Returns {"summary": [phrases], "groups": [{"title", "noun", "items", "unchanged"}]}; each
     item has a title, change labels, notes in words, review statuses before and after, and
-    "parts" (a label and word tokens).
+    "parts" (a label and word tokens). `reviews=False` leaves review statuses out, for
+    documents that do not carry them (a review round's text, a working draft).
     """
     paper = _paper_items(old, new)
     sections, sections_unchanged = _section_items(old["sections"], new["sections"])
     headings = {s["anchor"]: s["heading"] for s in [*old["sections"], *new["sections"]]}
-    claims, claims_unchanged = _claim_items(old.get("claims", []), new.get("claims", []), headings)
+    tag_names = {
+        tag["slug"]: tag.get("name", tag["slug"])
+        for tag in [*old.get("taxonomy", []), *new.get("taxonomy", [])]
+    }
+    claims, claims_unchanged = _claim_items(
+        old.get("claims", []),
+        new.get("claims", []),
+        {"headings": headings, "tag_names": tag_names, "reviews": reviews},
+    )
     groups = [
         {"title": "Title and summary", "noun": "", "items": paper, "unchanged": 0},
         {
@@ -145,38 +155,39 @@ def _compare_section(old, new):
     return item
 
 
-def _claim_items(old_claims, new_claims, headings):
-    """Claims matched by their public id, in the new version's reading order."""
+def _claim_items(old_claims, new_claims, names):
+    """Claims matched by their public id, in the new version's reading order. `names` holds
+    the section headings and tag names by anchor and slug, and whether to compare reviews."""
     old_by_id = {c["id"]: c for c in old_claims}
     new_ids = {c["id"] for c in new_claims}
     items, unchanged = [], 0
     for claim in new_claims:
         before = old_by_id.get(claim["id"])
         if before is None:
-            item = _claim_item(claim, ["added"], headings)
+            item = _claim_item(claim, ["added"], names)
             item["parts"].append(("Words", [("equal", claim["quote"])]))
             items.append(item)
             continue
-        item = _compare_claim(before, claim, headings)
+        item = _compare_claim(before, claim, names)
         if item["changes"]:
             items.append(item)
         else:
             unchanged += 1
     for claim in old_claims:
         if claim["id"] not in new_ids:
-            item = _claim_item(claim, ["removed"], headings)
+            item = _claim_item(claim, ["removed"], names)
             item["parts"].append(("Words", [("equal", claim["quote"])]))
             items.append(item)
     return items, unchanged
 
 
-def _claim_item(claim, changes, headings):
-    section = headings.get(claim.get("section", ""), "")
+def _claim_item(claim, changes, names):
+    section = names["headings"].get(claim.get("section", ""), "")
     return _item("Claim", changes, id=claim["id"], section=section)
 
 
-def _compare_claim(old, new, headings):
-    item = _claim_item(new, [], headings)
+def _compare_claim(old, new, names):
+    item = _claim_item(new, [], names)
     if rendering.squash(old["quote"]) != rendering.squash(new["quote"]):
         item["changes"].append("reworded")
         item["parts"].append(("Words", word_diff(old["quote"], new["quote"])))
@@ -186,6 +197,14 @@ def _compare_claim(old, new, headings):
         item["changes"].append("reclassified")
         was, now = (KIND_LABELS.get(c.get("kind"), c.get("kind")) for c in (old, new))
         item["notes"].append(f"Kind of claim: was {was}, now {now}.")
+    was, now = sorted(old.get("tags", [])), sorted(new.get("tags", []))
+    if was != now:
+        item["changes"].append("re-tagged")
+        tag_names = names["tag_names"]
+        was, now = (", ".join(tag_names.get(s, s) for s in tags) or "none" for tags in (was, now))
+        item["notes"].append(f"Tags: were {was}, now {now}.")
+    if not names["reviews"]:
+        return item
     was, now = _review(old), _review(new)
     # Wording differs between kinds and over time; a new label is a re-assessment only when
     # it says something else (verdicts.finding).
@@ -211,6 +230,7 @@ SUMMARY = [
     ("claim", "removed"),
     ("claim", "reworded"),
     ("claim", "reclassified"),
+    ("claim", "re-tagged"),
     ("claim", "re-assessed"),
 ]
 

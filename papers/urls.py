@@ -1,6 +1,6 @@
 from django.urls import path
 
-from papers.views import claims, history, public
+from papers.views import claims, drafts, history, public
 
 app_name = "papers"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("papers/<slug:slug>/versions/", history.version_list, name="versions"),
     path("papers/<slug:slug>/diff/<int:a>/<int:b>/", history.diff, name="diff"),
     path("papers/<slug:slug>/export.<str:fmt>", public.export, name="export"),
+    path("papers/<slug:slug>/preview/", drafts.preview, name="preview"),
+    path("preview/<str:token>/", drafts.shared, name="shared"),
     path("claims/", claims.claim_list, name="claims"),
     path("claims/<str:public_id>/", claims.claim_detail, name="claim"),
     path("tags/<slug:slug>/", claims.tag_detail, name="tag"),
