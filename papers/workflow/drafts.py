@@ -17,6 +17,7 @@ from papers.workflow.base import (
     name,
     require_editor,
 )
+from papers.workflow.content import record_edit
 
 SHARE_DAYS = range(1, 31)  # how long a share link may last, in days
 SHARE_DAYS_DEFAULT = 7
@@ -92,16 +93,7 @@ def revert_section(paper, anchor, *, by):
         Paper.objects.filter(pk=paper.pk).update(lock_version=F("lock_version") + 1)
         what = f"Section “{section.heading}” to its text in version {version.number}"
         event(paper, Event.Action.REVERT, by, version_number=version.number, note=what + ".")
-        _record_edit(paper, by, what)
-    return outcomes
-
-
-def _record_edit(paper, by, what):
-    # An edit of reviewable content during a round has consequences of its own (who changed
-    # the paper, whether the round reopens); papers.workflow.record_edit says which, when the
-    # release has it.
-    from papers import workflow
-
-    record_edit = getattr(workflow, "record_edit", None)
-    if record_edit is not None:
+        # While a round is open an edit has consequences of its own (who changed the paper,
+        # whether an approval still holds): the same as any other edit's.
         record_edit(paper, by=by, what=what)
+    return outcomes
