@@ -16,10 +16,17 @@ from papers import permissions, rendering, uploads
 class EditorsAdminSite(admin.AdminSite):
     site_header = "Standpoint editors"
     site_title = "Standpoint"
-    index_title = "Papers, claims and sources"
+    index_title = "Editors’ desk"
 
     def has_permission(self, request):
         return permissions.is_editor(request.user)
+
+    def index(self, request, extra_context=None):
+        # The home page is the editors' desk (templates/admin/index.html), the app list beside it.
+        # Imported here: the desk reads the workflow admin, which building the site must not load.
+        from papers import dashboard
+
+        return super().index(request, {**dashboard.desk(), **(extra_context or {})})
 
     def get_urls(self):
         # markdownx's own views answer anonymous requests (and its upload stores what the client

@@ -87,6 +87,12 @@ class PaperQuerySet(models.QuerySet):
             .order_by("-updated_at", "pk")
         )
 
+    def scheduled(self):
+        """Approved papers given a publication time, soonest first: the scheduler's queue."""
+        return self.filter(stage=Paper.Stage.APPROVED, publish_at__isnull=False).order_by(
+            "publish_at", "pk"
+        )
+
 
 class Paper(models.Model):
     class Stage(models.TextChoices):

@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from papers.models import subqueries
-from papers.models.content import Claim
+from papers.models.content import Claim, Paper
 
 
 class AssignmentQuerySet(models.QuerySet):
@@ -68,6 +69,37 @@ class ReviewQuerySet(models.QuerySet):
             .filter(assessed__gte=models.F("claim_total"))
         )
 
+    def of_current_rounds(self):
+        """Reviews of the round now open on papers in review: the ones editors wait on."""
+        return self.filter(round=models.F("paper__round"), paper__stage=Paper.Stage.IN_REVIEW)
+
+    def awaiting_decision(self):
+        """Submitted reviews of papers in review, longest waiting first, with their coverage
+        and how many of their round's reviews (those not closed) are in."""
+        in_round = Review.objects.filter(
+            paper=models.OuterRef("paper"), round=models.OuterRef("round")
+        ).exclude(status=Review.Status.CLOSED)
+        return (
+            self.of_current_rounds()
+            .filter(status=Review.Status.SUBMITTED)
+            .with_coverage()
+            .annotate(
+                round_reviews=subqueries.count(in_round),
+                round_submitted=subqueries.count(in_round.filter(status=Review.Status.SUBMITTED)),
+            )
+            .select_related("paper", "reviewer")
+            .order_by("submitted_at", "pk")
+        )
+
+    def overdue(self, today=None):
+        """Open reviews of papers in review whose due date has passed, most overdue first."""
+        return (
+            self.of_current_rounds()
+            .filter(status=Review.Status.OPEN, due_date__lt=today or timezone.localdate())
+            .select_related("paper", "reviewer")
+            .order_by("due_date", "pk")
+        )
+
 
 class Review(models.Model):
     """One reviewer's work on one round of a paper."""
@@ -115,6 +147,13 @@ class Review(models.Model):
     def is_complete(self):
         """Needs `with_coverage()`: a verdict on every claim of the paper."""
         return self.assessed >= self.claim_total
+
+    @property
+    def days_late(self):
+        """Whole days past the due date; 0 without one or before it."""
+        if self.due_date is None:
+            return 0
+        return max((timezone.localdate() - self.due_date).days, 0)
 
 
 class Assessment(models.Model):
