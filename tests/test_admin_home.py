@@ -377,8 +377,7 @@ def test_the_desk_costs_the_same_queries_for_few_papers_and_many(
         blocks = desk(editor_client)
     assert "Reviewed 0" in blocks["awaiting"].text
 
-    a_desk_of_many = 30  # more rows than a block shows
-    a_desk_of(a_desk_of_many)
+    a_desk_of(dashboard.LIMIT + 5)  # more rows than a block shows
     with django_assert_num_queries(12):
         blocks = desk(editor_client)
     assert "Every orphaned claim" in blocks["orphans"].text
