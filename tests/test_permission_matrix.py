@@ -125,6 +125,39 @@ MATRIX = [
     ("post", "/admin/markdown-preview/", {"content": "*x*"}, ADMIN_PAGE),
     ("post", "/admin/markdown-upload/", png_upload, ADMIN_PAGE),
     ("get", "/admin/markdown-upload/", None, expect(302, 302, 302, 302, 405, 405)),
+    # Drafts: their preview for the paper's editors and reviewers, share links for anyone who
+    # holds a live one, and the admin's share, compare and revert pages.
+    ("get", "/papers/{draft}/preview/", None, expect(404, 404, 404, 200, 200, 200)),
+    ("get", "/papers/{live}/preview/", None, expect(404, 404, 404, 404, 200, 200)),
+    ("get", "/papers/no-such-paper/preview/", None, NOBODY),
+    ("post", "/papers/{draft}/preview/", {}, expect(405, 405, 405, 405, 405, 405)),
+    ("get", "/preview/{token}/", None, EVERYONE),
+    ("get", "/preview/{revoked_token}/", None, NOBODY),
+    ("get", "/preview/not-a-token/", None, NOBODY),
+    ("post", "/preview/{token}/", {}, expect(405, 405, 405, 405, 405, 405)),
+    ("get", "/admin/papers/paper/{draft_pk}/share/", None, ADMIN_PAGE),
+    ("post", "/admin/papers/paper/{draft_pk}/share/", {"days": "7"}, ADMIN_PAGE),
+    (
+        "post",
+        "/admin/papers/paper/{draft_pk}/share/{link}/revoke/",
+        {},
+        expect(302, 302, 302, 302, 302, 302),
+    ),
+    (
+        "get",
+        "/admin/papers/paper/{draft_pk}/share/{link}/revoke/",
+        None,
+        expect(302, 302, 302, 302, 405, 405),
+    ),
+    ("get", "/admin/papers/paper/{live_pk}/compare/", None, ADMIN_PAGE),
+    ("get", "/admin/papers/paper/{draft_pk}/compare/?since=1", None, ADMIN_PAGE),
+    ("get", "/admin/papers/paper/{live_pk}/compare/revert/{live_anchor}/", None, ADMIN_PAGE),
+    (
+        "post",
+        "/admin/papers/paper/{live_pk}/compare/revert/{live_anchor}/",
+        {},
+        expect(302, 302, 302, 302, 302, 302),
+    ),
     # Uploaded images are public, like the pages that show them; their names are random.
     ("get", "/media/figure.png", None, EVERYONE),
     ("get", "/media/missing.png", None, NOBODY),
@@ -135,8 +168,9 @@ MATRIX = [
 
 @pytest.fixture
 def world(editor, reviewer, settings, tmp_path):
-    """A published paper, and a never-published paper in review with its reviewer assigned,
-    a thread on one of its claims, and a thread on the published paper's claim; an uploaded
+    """A published paper with an edited draft, and a never-published paper in review with its
+    reviewer assigned, a thread on one of its claims, a live and a revoked share link, and a
+    thread on the published paper's claim; an uploaded
     image in a MEDIA_ROOT of its own, with a file beside it that must not be reachable."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
@@ -149,6 +183,9 @@ def world(editor, reviewer, settings, tmp_path):
     workflow.publish_paper(approved(live), by=editor)
     live.refresh_from_db()
     workflow.assign_reviewer(live, ReviewerFactory(username="live_reviewer"), by=editor)
+    live_section = live.sections.get()
+    live_section.body += " Edited since it was published."
+    live_section.save()
 
     draft = PaperFactory(slug="paper-in-review")
     claim = ClaimFactory(section=SectionFactory(paper=draft))
@@ -156,6 +193,9 @@ def world(editor, reviewer, settings, tmp_path):
     workflow.submit_paper(draft, by=editor)
     comment = workflow.add_comment(claim, by=reviewer, body="Source?")
     foreign_comment = workflow.add_comment(live_claim, by=editor, body="Elsewhere.")
+    link, token = workflow.create_share_link(draft, by=editor)
+    revoked, revoked_token = workflow.create_share_link(draft, by=editor)
+    workflow.revoke_share_link(revoked, by=editor)
     return {
         "live": live.slug,
         "draft": draft.slug,
@@ -164,6 +204,11 @@ def world(editor, reviewer, settings, tmp_path):
         "comment": comment.pk,
         "foreign_claim": live_claim.public_id,
         "foreign_comment": foreign_comment.pk,
+        "live_pk": live.pk,
+        "live_anchor": live_section.anchor,
+        "token": token,
+        "revoked_token": revoked_token,
+        "link": link.pk,
     }
 
 
