@@ -269,6 +269,9 @@ MARKDOWNX_URLS_PATH = "/admin/markdown-preview/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/admin/markdown-upload/"
 # Images editors upload through it (papers.uploads): larger files are refused before decoding.
 STANDPOINT_UPLOAD_MAX_BYTES = env_int("STANDPOINT_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+# The longest section text (and live preview) accepted, in characters: a worker renders and
+# re-anchors a section in well under a second at this size (about 30,000 words).
+STANDPOINT_MAX_SECTION_CHARS = env_int("STANDPOINT_MAX_SECTION_CHARS", 200_000)
 
 LOGGING = {
     "version": 1,

@@ -1,27 +1,28 @@
-"""The editors' admin: papers with their sections and claims on one page, the workflow buttons
-(papers/admin_workflow.py), and read-only records of reviews, versions and events."""
-
-import difflib
+"""The editors' admin: a paper's page with its outline of sections and its claims
+(papers/admin_desk.py), each section on a page of its own (papers/admin_sections.py), the
+workflow buttons (papers/admin_workflow.py), and read-only records of reviews, versions and
+events."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.admin.actions import delete_selected
 from django.db import models
 from django.db.models import F
-from django.utils import timezone
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from markdownx.models import MarkdownxField
-from markdownx.widgets import AdminMarkdownxWidget
 
 from papers import (
     admin_people,  # noqa: F401  (registers the people admin)
-    anchoring,
+    admin_sections,  # noqa: F401  (registers the sections' own pages)
     audit,
     pagecache,
-    rendering,
+    workflow,
 )
+from papers.admin_desk import DeskAdminMixin, ReattachAdminMixin, record_content_edit
 from papers.admin_drafts import DraftsAdminMixin
+from papers.admin_forms import ConflictMixin, MarkdownWidget, differing
 from papers.admin_workflow import ORPHANED, WorkflowAdminMixin
 from papers.models import (
     Assessment,
@@ -36,15 +37,6 @@ from papers.models import (
     Version,
 )
 
-
-class MarkdownWidget(AdminMarkdownxWidget):
-    """markdownx's editor, with the reason for a refused image shown instead of its own
-    "Invalid response" written into the text."""
-
-    class Media:
-        js = ["papers/upload-errors.js"]
-
-
 MARKDOWN_WIDGETS = {MarkdownxField: {"widget": MarkdownWidget}}
 
 
@@ -53,140 +45,55 @@ def _touch_papers(paper_ids):
     Paper.objects.filter(pk__in=paper_ids).update(lock_version=F("lock_version") + 1)
 
 
-class ClaimForm(forms.ModelForm):
-    """Validates a claim the editor marked or changed against its section's text as submitted
-    on the same page, so an editor can change a section and re-mark its claims in one save.
-    Untouched claims are re-anchored after the save (PaperAdmin.save_related)."""
+class PaperForm(ConflictMixin, forms.ModelForm):
+    """The paper's own fields. Carries the paper's `lock_version` as it was when the page was
+    opened, and refuses the save if another editor's save moved it since (R28).
 
-    def __init__(self, *args, section_drafts=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.section_drafts = section_drafts or {}
-
-    ANCHOR_FIELDS = {"section", "quote", "prefix", "suffix"}
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk and not self.ANCHOR_FIELDS & set(self.changed_data):
-            self.instance.check_quote = False
-        section = cleaned.get("section")
-        if section is not None and str(section.pk) in self.section_drafts:
-            draft = self.section_drafts[str(section.pk)]
-            section.body_text = rendering.html_to_text(rendering.render_markdown(draft))
-        return cleaned
-
-
-class PaperForm(forms.ModelForm):
-    """Carries the paper's `lock_version` as it was when the page was opened, and refuses the
-    save if another editor's save moved it since (R28).
-
-    Only editors' saves of this form (and of a claim on its own page) move `lock_version`;
-    workflow functions leave it alone, so a submit or a publish between opening and saving the
-    page never refuses the save. Their fields are not in this form and are not written by it.
+    Only editors' saves of this form and of the paper's claims move `lock_version`; workflow
+    functions leave it alone, so a submit or a publish between opening and saving the page
+    never refuses the save. Their fields are not in this form and are not written by it.
+    Sections are saved on their own pages, with their own check (admin_forms.SectionForm).
     """
 
+    noun = "paper"
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["opened_version"].initial = self.instance.lock_version
-        self.locked_version = None
+        self.locked = None
         self.conflict = []
+
+    @staticmethod
+    def saved_token(paper):
+        return paper.lock_version
 
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk is None:
             return cleaned
         # The admin's change view runs in one transaction: the row stays locked until the
-        # paper, its sections and claims are saved and `lock_version` moves on.
+        # paper is saved and `lock_version` moves on.
         saved = Paper.objects.select_for_update().get(pk=self.instance.pk)
-        opened = cleaned.get("opened_version")
-        if opened == saved.lock_version:
-            self.locked_version = saved.lock_version
-            return cleaned
-        self.conflict = differences(self.data, saved)
-        # Keep the editor's input, now against the saved version: saving again, after reading
-        # the differences, replaces the other save knowingly.
-        self.data = self.data.copy()
-        self.data[self.add_prefix("opened_version")] = saved.lock_version
-        if opened is None:
-            raise forms.ValidationError(
-                "This form did not say which version of the paper it was opened at, so it was "
-                "not saved: check what differs from the saved paper below and save again."
+        if "authors" in self.changed_data and workflow.authors_fixed(saved):
+            self.add_error(
+                "authors",
+                "The authors cannot change while the paper is in review or approved: they "
+                "may not approve or publish it. Request changes first.",
             )
-        raise forms.ValidationError(
-            "Someone else saved this paper since you opened it%(who)s, so your changes were "
-            "not saved. They are kept below with what differs from the saved paper: merge "
-            "what you need and save again, or reload the page to start from the saved paper.",
-            params={"who": _last_saved_by(saved)},
-            code="conflict",
-        )
+        self.check_conflict(cleaned, saved)
+        return cleaned
 
-
-def _last_saved_by(paper):
-    entry = LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Paper),
-        object_id=str(paper.pk),
-        action_flag=CHANGE,
-    ).first()
-    if entry is None:
-        return ""
-    when = timezone.localtime(entry.action_time)
-    return f" ({entry.user.get_full_name() or entry.user}, {when:%Y-%m-%d %H:%M %Z})"
-
-
-def differences(data, paper):
-    """What differs between a submitted paper form and the paper as saved, as (what, lines):
-    a short diff of each field, section and claim, the saved text marked "-", the form's "+"."""
-    fields = [Paper._meta.get_field(name) for name in ["title", "slug", "byline", "standfirst"]]
-    pairs = [
-        (f.verbose_name.capitalize(), getattr(paper, f.name), data.get(f.name)) for f in fields
-    ]
-    tag_ids = [value for value in data.getlist("tags") if value.isdigit()]
-    pairs.append(("Tags", paper.tags.all(), Tag.objects.filter(pk__in=tag_ids)))
-    inlines = [
-        ("sections", "Section", paper.sections.all(), "{heading}\n\n{body}"),
-        ("claims", "Claim", paper.claims.all(), "{kind}: {quote}"),
-    ]
-    for prefix, noun, queryset, text in inlines:
-        saved = {str(obj.pk): obj for obj in queryset}
-        for row in _inline_rows(data, prefix):
-            obj = saved.pop(row["id"], None)
-            theirs = text.format(**vars(obj)) if obj else ""
-            yours = "" if row["DELETE"] else text.format(**row)
-            pairs.append((f"{noun} “{obj or row['heading'] or row['quote']}”", theirs, yours))
-        pairs += [(f"{noun} “{obj}”", text.format(**vars(obj)), "") for obj in saved.values()]
-    return [(what, lines) for what, theirs, yours in pairs if (lines := _diff(theirs, yours))]
-
-
-def _diff(saved, yours, limit=12):
-    def lines(value):
-        if not isinstance(value, str):  # a queryset of tags
-            return sorted(str(obj) for obj in value or [])
-        return value.replace("\r\n", "\n").strip().splitlines()
-
-    diff = difflib.unified_diff(lines(saved), lines(yours), lineterm="", n=0)
-    diff = [line for line in diff if not line.startswith(("---", "+++", "@@"))]
-    return [*diff[:limit], "…"] if len(diff) > limit else diff
-
-
-def _inline_rows(data, prefix):
-    """The rows of an inline formset as submitted, with the fields the differences compare."""
-    total = data.get(f"{prefix}-TOTAL_FORMS", "")
-    keys = ["id", "heading", "body", "kind", "quote", "DELETE"]
-    rows = [
-        {key: data.get(f"{prefix}-{n}-{key}", "") for key in keys}
-        for n in range(min(int(total) if total.isdigit() else 0, 1000))
-    ]
-    return [row for row in rows if any(row.values())]
-
-
-class SectionInline(admin.StackedInline):
-    model = Section
-    extra = 0
-    fields = ["position", "heading", "anchor", "body"]
-    # Set once from the heading, then kept so that links to the section never break.
-    readonly_fields = ["anchor"]
-    formfield_overrides = MARKDOWN_WIDGETS
+    def differences(self, paper):
+        """What differs between the submitted form and the paper as saved."""
+        names = ["title", "slug", "byline", "standfirst"]
+        pairs = [
+            (f.verbose_name.capitalize(), getattr(paper, f.name), self.data.get(f.name))
+            for f in map(Paper._meta.get_field, names)
+        ]
+        tag_ids = [value for value in self.data.getlist("tags") if value.isdigit()]
+        pairs.append(("Tags", paper.tags.all(), Tag.objects.filter(pk__in=tag_ids)))
+        return differing(pairs)
 
 
 class AnchoringMixin:
@@ -203,34 +110,11 @@ class AnchoringMixin:
         )
 
 
-class ClaimInline(AnchoringMixin, admin.StackedInline):
-    model = Claim
-    form = ClaimForm
-    extra = 0
-    fields = [
-        "anchoring",
-        ("section", "kind"),
-        "quote",
-        ("prefix", "suffix"),
-        ("tags", "sources"),
-        "note",
-    ]
-    readonly_fields = ["anchoring"]
-    autocomplete_fields = ["tags", "sources"]
-    show_change_link = True
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("section")
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "section":
-            paper_id = request.resolver_match.kwargs.get("object_id")
-            kwargs["queryset"] = Section.objects.filter(paper_id=paper_id)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
 @admin.register(Paper)
-class PaperAdmin(WorkflowAdminMixin, DraftsAdminMixin, admin.ModelAdmin):
+class PaperAdmin(WorkflowAdminMixin, DraftsAdminMixin, DeskAdminMixin, admin.ModelAdmin):
+    """A paper's own fields, its workflow, and its desk: the outline of its sections, each
+    edited on its own page, and a compact list of its claims."""
+
     form = PaperForm
     list_display = [
         "title",
@@ -258,15 +142,12 @@ class PaperAdmin(WorkflowAdminMixin, DraftsAdminMixin, admin.ModelAdmin):
         ("stage", "round", "live_version"),
         "opened_version",
     ]
-    inlines = [SectionInline, ClaimInline]
     formfield_overrides = MARKDOWN_WIDGETS
     actions = ["publish"]
 
-    def get_formset_kwargs(self, request, obj, inline, prefix):
-        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
-        if isinstance(inline, ClaimInline) and request.method == "POST":
-            kwargs["form_kwargs"] = {"section_drafts": _section_drafts(request.POST)}
-        return kwargs
+    class Media:
+        js = ["papers/desk.js"]
+        css = {"all": ["papers/desk.css"]}
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -275,7 +156,7 @@ class PaperAdmin(WorkflowAdminMixin, DraftsAdminMixin, admin.ModelAdmin):
             return
         # The row is locked since the form's clean. Only the fields this form edits are
         # written: a workflow change made after the page loaded its paper is never undone.
-        obj.lock_version = form.locked_version + 1
+        obj.lock_version = form.locked.lock_version + 1
         edited = [f.name for f in Paper._meta.concrete_fields if f.name in form.fields]
         obj.save(update_fields=[*edited, "standfirst_html", "lock_version", "updated_at"])
         if obj.live_version_id and "slug" in form.changed_data:
@@ -290,36 +171,61 @@ class PaperAdmin(WorkflowAdminMixin, DraftsAdminMixin, admin.ModelAdmin):
         audit.record(audit.Action.DELETE, by=request.user, paper_id=pk, title=title)
 
     def delete_queryset(self, request, queryset):
-        for paper in queryset:
+        for paper in queryset.exclude(PUBLISHED):
             self.delete_model(request, paper)
+
+    # A paper with published versions is withdrawn, never deleted: readers, citations and the
+    # version history keep its address. One never published may still be deleted.
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.live_version_id is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            # Under Django's name: its confirmation page posts back to that action.
+            description = "Delete selected papers never published"
+            actions["delete_selected"] = (_delete_unpublished, "delete_selected", description)
+        return actions
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        summary = anchoring.reanchor_paper(form.instance)
-        for claim in summary.orphans:
-            self.message_user(
-                request,
-                f"Claim “{claim}” no longer matches its section's text and is marked orphaned; "
-                "re-mark it or remove it before publishing.",
-                messages.WARNING,
-            )
+        edited = [name for name in form.changed_data if name in CONTENT_FIELDS]
+        if change and edited:
+            record_content_edit(request, form.instance, what=", ".join(edited))
+
+    def response_post_save_add(self, request, obj):
+        # A new paper has no sections yet: its page is where they are added.
+        return HttpResponseRedirect(reverse("admin:papers_paper_change", args=[obj.pk]))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk is not None:
             context.update(self.workflow_context(request, obj))
             context["drafts"] = self.drafts_context(request, obj)
+            context.update(self.desk_context(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 
-def _section_drafts(data):
-    """Section bodies as submitted in the paper form's section inline, by section id."""
-    drafts = {}
-    for key, value in data.items():
-        if key.startswith("sections-") and key.endswith("-id") and value:
-            body = data.get(key[: -len("id")] + "body")
-            if body is not None:
-                drafts[value] = body
-    return drafts
+PUBLISHED = models.Q(live_version__isnull=False)
+
+
+def _delete_unpublished(modeladmin, request, queryset):
+    """Django's bulk delete, of the selected papers that were never published."""
+    published = queryset.filter(PUBLISHED).count()
+    if published:
+        modeladmin.message_user(
+            request,
+            f"{published} of the selected papers ha{'s' if published == 1 else 've'} published "
+            "versions and cannot be deleted: withdraw them instead.",
+            messages.WARNING,
+        )
+    unpublished = queryset.exclude(PUBLISHED)
+    return delete_selected(modeladmin, request, unpublished) if unpublished.exists() else None
+
+
+# The paper form's fields that reviewers vouch for (see papers.workflow.content).
+CONTENT_FIELDS = {"title", "standfirst", "tags"}
 
 
 class OrphanedFilter(admin.SimpleListFilter):
@@ -338,7 +244,7 @@ class OrphanedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Claim)
-class ClaimAdmin(AnchoringMixin, admin.ModelAdmin):
+class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
     list_display = ["__str__", "public_id", "paper", "section", "kind", "is_orphaned"]
     list_filter = [OrphanedFilter, "kind", "tags", "paper"]
     search_fields = ["quote", "public_id", "note"]
@@ -370,23 +276,41 @@ class ClaimAdmin(AnchoringMixin, admin.ModelAdmin):
     def section_text(self, claim):
         return claim.section.body_text if claim.section else "Save the claim with a section first."
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "section":
-            kwargs["queryset"] = Section.objects.select_related("paper")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        section = form.base_fields.get("section")
+        paper_id = obj.paper_id if obj is not None else request.GET.get("paper")
+        if section is not None and str(paper_id or "").isdigit():
+            # A claim quotes a section of its own paper.
+            section.queryset = Section.objects.filter(paper_id=paper_id)
+        elif section is not None:
+            section.queryset = Section.objects.select_related("paper")
+            section.label_from_instance = lambda s: f"{s.paper}: {s}"
+        return form
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        _touch_papers({obj.paper_id, form.initial.get("paper")} - {None})
+        paper_ids = {obj.paper_id, form.initial.get("paper")} - {None}
+        _touch_papers(paper_ids)
+        if form.has_changed():
+            _shared_edit(request, paper_ids, f"claim {obj.public_id}")
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
         _touch_papers([obj.paper_id])
+        _shared_edit(request, [obj.paper_id], f"claim {obj.public_id} removed")
 
     def delete_queryset(self, request, queryset):
         paper_ids = set(queryset.values_list("paper_id", flat=True))
         super().delete_queryset(request, queryset)
         _touch_papers(paper_ids)
+        _shared_edit(request, paper_ids, "claims removed")
+
+
+def _shared_edit(request, paper_ids, what):
+    """Tell the workflow that these papers' reviewable content changed outside the paper's own
+    page (a claim, a source or a tag): it may undo an approval."""
+    workflow.record_shared_edit(Paper.objects.filter(pk__in=paper_ids), by=request.user, what=what)
 
 
 @admin.register(Tag)
@@ -395,18 +319,31 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
 
-    # Readers see tags' names and addresses on every page that lists papers or claims.
+    # Readers see tags' names and addresses on every page that lists papers or claims. A
+    # tag's name and slug are part of what reviewers vouch for in each paper that uses it.
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         pagecache.public_changed()
+        if change and {"name", "slug"} & set(form.changed_data):
+            _shared_edit(request, _papers_tagged([obj.pk]), f"tag “{obj}”")
 
     def delete_model(self, request, obj):
+        paper_ids = _papers_tagged([obj.pk])
         super().delete_model(request, obj)
         pagecache.public_changed()
+        _shared_edit(request, paper_ids, f"tag “{obj}” removed")
 
     def delete_queryset(self, request, queryset):
+        paper_ids = _papers_tagged(list(queryset.values_list("pk", flat=True)))
         super().delete_queryset(request, queryset)
         pagecache.public_changed()
+        _shared_edit(request, paper_ids, "tags removed")
+
+
+def _papers_tagged(tag_ids):
+    """The ids of the papers that carry one of these tags, themselves or on a claim."""
+    tagged = models.Q(tags__in=tag_ids) | models.Q(claims__tags__in=tag_ids)
+    return set(Paper.objects.filter(tagged).values_list("pk", flat=True))
 
 
 @admin.register(Source)
@@ -416,6 +353,27 @@ class SourceAdmin(admin.ModelAdmin):
     list_display = ["title", "publisher", "date", "url"]
     search_fields = ["title", "publisher", "url", "quote"]
     date_hierarchy = "date"
+
+    # A source is part of what reviewers vouch for in each paper that cites it.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.has_changed():
+            _shared_edit(request, _papers_citing([obj.pk]), f"source “{obj}”")
+
+    def delete_model(self, request, obj):
+        paper_ids = _papers_citing([obj.pk])
+        super().delete_model(request, obj)
+        _shared_edit(request, paper_ids, f"source “{obj}” removed")
+
+    def delete_queryset(self, request, queryset):
+        paper_ids = _papers_citing(list(queryset.values_list("pk", flat=True)))
+        super().delete_queryset(request, queryset)
+        _shared_edit(request, paper_ids, "sources removed")
+
+
+def _papers_citing(source_ids):
+    papers = Paper.objects.filter(claims__sources__in=source_ids)
+    return set(papers.values_list("pk", flat=True))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -6,11 +6,12 @@ building it must not import the module that registers models on it.
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.urls import path
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from papers import permissions, rendering, uploads
+from papers import outline, permissions, rendering, uploads
 
 
 class EditorsAdminSite(admin.AdminSite):
@@ -41,7 +42,14 @@ class EditorsAdminSite(admin.AdminSite):
 
 @require_POST
 def markdown_preview(request):
-    return HttpResponse(rendering.render_markdown(request.POST.get("content", "")))
+    content = request.POST.get("content", "")
+    try:
+        outline.check_length(content)  # no longer than a section may be saved
+    except ValidationError as error:
+        # markdownx writes the answer into the preview, whatever its status.
+        message = format_html('<p class="errornote">{}</p>', " ".join(error.messages))
+        return HttpResponseBadRequest(message)
+    return HttpResponse(rendering.render_markdown(content))
 
 
 @require_POST

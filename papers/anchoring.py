@@ -15,6 +15,10 @@ A claim flagged as orphaned that any step finds again is "restored" and loses th
 Anything else is orphaned: flagged, never deleted, old words kept for the editor to see. We
 prefer a false orphan (an editor re-anchors it in a click; publishing is blocked until then)
 to a confident wrong anchor (a verdict silently attached to a look-alike sentence).
+
+That click: `suggest` finds the best place for an orphan with the same matcher, looser (an
+editor decides, so no margin over look-alikes and a lower floor), and `reattach` anchors the
+claim where the editor accepted it.
 """
 
 import re
@@ -26,9 +30,10 @@ from enum import StrEnum
 from itertools import product
 
 from django.db import transaction
+from django.db.models import F
 
-from papers import rendering
-from papers.models import Claim
+from papers import audit, rendering
+from papers.models import Claim, Paper
 
 # 0.75 accepts a typo fix or one changed word in a sentence-long quote (ratios of 0.85-0.97)
 # and refuses rewrites; a short quote with a changed word falls below it, rightly, since little
@@ -43,6 +48,9 @@ CONTEXT_MIN = 0.7
 MARGIN = 0.05
 PUNCTUATION = string.punctuation + "“”‘’«»–—…"
 CONTEXT_MAX = 200  # the length of the prefix and suffix fields
+# An offer to an editor: half alike still names the sentence an edit turned the claim into
+# ("Russia has not attacked" -> "Russia has never attacked any member"); below, it is a guess.
+SUGGEST_MIN = 0.5
 
 
 class Outcome(StrEnum):
@@ -77,6 +85,76 @@ def reanchor_paper(paper):
         counts={outcome.value: counts[outcome] for outcome in Outcome},
         orphans=[claim for claim, outcome in results if outcome == Outcome.ORPHANED],
     )
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Words of an orphaned claim's section, as it is now, that the claim could be attached to,
+    with the context that singles them out, and how alike they are to its old words (0 to 1)."""
+
+    quote: str
+    prefix: str
+    suffix: str
+    similarity: float
+
+
+def suggest(claim):
+    """The best place for an orphaned claim in its section's text as it is now, or None."""
+    if claim.section is None:
+        return None
+    text = claim.section.body_text
+    quote, prefix, suffix = (rendering.squash(s) for s in (claim.quote, claim.prefix, claim.suffix))
+    if not quote:
+        return None
+    starts = [match.start() for match in re.finditer(f"(?={re.escape(quote)})", text)]
+    if starts:
+        # The words are intact: the occurrence in the most alike surroundings, or the first.
+        def closeness(start):
+            if not (prefix or suffix):
+                return 0
+            return _context_score(text, start, start + len(quote), prefix, suffix)
+
+        start = max(starts, key=lambda start: (closeness(start), -start))
+        similarity, end = 1.0, start + len(quote)
+    else:
+        best = _best(_similar_spans(text, quote, floor=SUGGEST_MIN), len(quote))
+        if best is None:
+            return None
+        similarity, start, end = best
+    context = _minimal_context(text, start, end)
+    if context is None:
+        return None
+    return Offer(text[start:end], *context, similarity=round(similarity, 2))
+
+
+def reattach(claim, *, quote, prefix="", suffix="", by):
+    """An editor attaches a claim to words of its section's text as it is now (usually an offer
+    of `suggest`): it is anchored there and no longer orphaned; one Event. Raises
+    rendering.QuoteNotFound, changing nothing, unless the words are there exactly once."""
+    with transaction.atomic():
+        claim = (
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("section", "paper")
+            .get(pk=claim.pk)
+        )
+        if claim.section is None:
+            raise rendering.QuoteNotFound("The claim's section was deleted: choose another one.")
+        text = claim.section.body_text
+        start, end = rendering.find_quote(text, quote, prefix, suffix)
+        old = claim.quote
+        claim.quote = text[start:end]
+        claim.prefix, claim.suffix = rendering.squash(prefix), rendering.squash(suffix)
+        claim.orphaned = False
+        claim.save(update_fields=["quote", "prefix", "suffix", "orphaned", "updated_at"])
+        # Like any save of one of its claims, this makes an open form of the paper stale (R28).
+        Paper.objects.filter(pk=claim.paper_id).update(lock_version=F("lock_version") + 1)
+        audit.record(
+            audit.Action.EDIT,
+            by=by,
+            paper=claim.paper,
+            note=f"Claim {claim.public_id} re-attached: “{old}” → “{claim.quote}”",
+        )
+    return claim
 
 
 def _reanchor(claims):
@@ -147,9 +225,11 @@ def _context_score(text, start, end, prefix, suffix):
     return sum(scores) / len(scores)
 
 
-def _similar_spans(text, quote):
+def _similar_spans(text, quote, floor=FUZZY_MIN - MARGIN):
     """[(similarity, start, end)] of word-bounded spans near the quote's length in words,
-    shaped like it: starting with a capital and ending a sentence only if the quote does."""
+    shaped like it (starting with a capital and ending a sentence only if the quote does),
+    at least `floor` alike. Spans below FUZZY_MIN - MARGIN can neither win a re-anchoring nor
+    come within MARGIN of a winner."""
     words, shape = _words(text), _shape(quote)
     wanted = Counter(word.strip(PUNCTUATION).lower() for word in quote.split())
     n = len(quote.split())
@@ -157,20 +237,38 @@ def _similar_spans(text, quote):
     matcher = SequenceMatcher(None, autojunk=False)  # autojunk would ignore spaces in long quotes
     matcher.set_seq2(quote)  # the matcher caches its analysis of seq2: set it once
     scored = []
-    for i, (starts, _, _) in enumerate(words):
+    for i, shared in enumerate(_shared_words(words, wanted, n)):
         # ratio() costs ~0.1 ms (quick_ratio() lets almost any English through), so first a
         # cheap test: a span can start here only if half the quote's words follow. A typo or
         # a changed word leaves most of them; an edit that leaves fewer is a rewrite.
-        nearby = Counter(key for _, _, key in words[i : i + n])
-        if 2 * (nearby & wanted).total() < n:
+        if 2 * shared < n:
             continue
+        starts = words[i][0]
         for j in range(i + max(0, n - spread - 1), min(i + n + spread, len(words))):
             for start, end in product(starts, words[j][1]):
                 if _shape(text[start:end]) == shape:
                     matcher.set_seq1(text[start:end])
                     scored.append((matcher.ratio(), start, end))
-    # Spans below the floor can neither win nor come within MARGIN of a winner.
-    return [span for span in scored if span[0] >= FUZZY_MIN - MARGIN]
+    return [span for span in scored if span[0] >= floor]
+
+
+def _shared_words(words, wanted, n):
+    """For each word, how many of the `wanted` words (a Counter) are among it and the n - 1
+    after it: a window slid along the text, so a long section costs one pass, not n."""
+    keys = [key for _, _, key in words]
+    window = Counter(keys[:n])
+    shared = sum(min(window[key], count) for key, count in wanted.items())
+    for i in range(len(keys)):
+        yield shared
+        leaving = keys[i]
+        if window[leaving] <= wanted[leaving]:
+            shared -= 1
+        window[leaving] -= 1
+        if i + n < len(keys):
+            entering = keys[i + n]
+            if window[entering] < wanted[entering]:
+                shared += 1
+            window[entering] += 1
 
 
 def _shape(words):
@@ -193,12 +291,19 @@ def _words(text):
     return words
 
 
+def _best(scored, length):
+    """The (score, start, end) scored highest, or None."""
+    if not scored:
+        return None
+    # Among equal scores, prefer the span whose length is closest to the quote's, then the first.
+    return max(scored, key=lambda c: (c[0], -abs(c[2] - c[1] - length), -c[1]))
+
+
 def _pick(scored, minimum, length):
     """The (start, end) of the best candidate if good enough and clearly ahead, else None."""
     if not scored:
         return None
-    # Among equal scores, prefer the span whose length is closest to the quote's, then the first.
-    best, start, end = max(scored, key=lambda c: (c[0], -abs(c[2] - c[1] - length), -c[1]))
+    best, start, end = _best(scored, length)
     if best < minimum:
         return None
     # Spans overlapping the best are the same place shifted by a word, not rivals.

@@ -18,7 +18,7 @@ from tests.factories import (
     UserFactory,
     approved,
 )
-from tests.test_admin import claim_rows, existing_rows, paper_form
+from tests.test_admin import paper_form
 
 pytestmark = pytest.mark.django_db
 
@@ -331,7 +331,7 @@ class TestThePaperPage:
         Claim.objects.filter(pk=claim.pk).update(orphaned=True)
         html = editor_client.get(change_url(draft)).content.decode()
         assert "<strong>Orphaned</strong>" in html
-        assert f"Old text: “{claim.quote}”" in html
+        assert f"It quoted “<del>{claim.quote}</del>”" in html  # above, with its offer
 
 
 def busy_paper(editor, reviewer):
@@ -437,13 +437,7 @@ class TestEditLock:
         return form["opened_version"].value()
 
     def form(self, paper, opened, **changes):
-        data = paper_form(
-            paper,
-            title=paper.title,
-            slug=paper.slug,
-            sections=existing_rows(paper),
-            claims=claim_rows(paper),
-        )
+        data = paper_form(paper, title=paper.title, slug=paper.slug)
         return {**data, "opened_version": opened, **changes}
 
     def test_a_stale_save_is_refused_and_keeps_the_input(self, draft, editor, other_editor):
@@ -453,19 +447,19 @@ class TestEditLock:
         saved = a.post(change_url(draft), self.form(draft, opened_a, title="Title by A"))
         assert saved.status_code == 302
 
-        stale = self.form(draft, opened_b, title="Title by B", **{"sections-1-body": "B's text."})
+        stale = self.form(draft, opened_b, title="Title by B", byline="B's byline.")
         response = b.post(change_url(draft), stale)
 
         assert response.status_code == 200
         html = response.content.decode()
         assert "Someone else saved this paper since you opened it (Eda" in html
         assert "-Title by A" in html and "+Title by B" in html  # what differs
-        assert "+B&#x27;s text." in html
+        assert "+B&#x27;s byline." in html
         assert 'value="Title by B"' in html  # B's input is kept
-        assert "B&#x27;s text.</textarea>" in html
+        assert 'value="B&#x27;s byline."' in html
         draft.refresh_from_db()
         assert (draft.title, draft.lock_version) == ("Title by A", 1)
-        assert "B's text." not in draft.sections.get(position=1).body
+        assert "B's" not in draft.byline
 
     def test_saving_again_after_the_conflict_replaces_knowingly(self, draft, editor, other_editor):
         a, b = login(editor), login(other_editor)
