@@ -165,17 +165,10 @@ def find_quote(text, quote, prefix="", suffix=""):
     quote, prefix, suffix = squash(quote), squash(prefix), squash(suffix)
     if not quote:
         raise QuoteNotFound("The quote is empty.")
-    starts, at = [], text.find(quote)
-    while at != -1:
-        starts.append(at)
-        at = text.find(quote, at + 1)
+    starts = occurrences(text, quote)
     if not starts:
         raise QuoteNotFound("These words do not appear in the section's text; copy them exactly.")
-    fitting = [
-        s
-        for s in starts
-        if text[:s].rstrip().endswith(prefix) and text[s + len(quote) :].lstrip().startswith(suffix)
-    ]
+    fitting = [s for s in starts if _fits(text, s, s + len(quote), prefix, suffix)]
     if not fitting:
         raise QuoteNotFound(
             "The quote is in the section, but not with the given words before or after it."
@@ -188,11 +181,67 @@ def find_quote(text, quote, prefix="", suffix=""):
     return fitting[0], fitting[0] + len(quote)
 
 
+def _fits(text, start, end, prefix, suffix):
+    """Whether text before start ends with prefix and text after end starts with suffix,
+    whitespace between them aside. Walks instead of slicing: a short quote can occur thousands
+    of times in a long section."""
+    while start and text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and text[end].isspace():
+        end += 1
+    return text.endswith(prefix, 0, start) and text.startswith(suffix, end)
+
+
 def locate_quote(text, quote, prefix="", suffix=""):
     try:
         return find_quote(text, quote, prefix, suffix)
     except QuoteNotFound:
         return None
+
+
+def occurrences(text, quote):
+    """Where the (whitespace-collapsed) quote starts in text, overlapping occurrences included."""
+    starts, at = [], text.find(quote) if quote else -1
+    while at != -1:
+        starts.append(at)
+        at = text.find(quote, at + 1)
+    return starts
+
+
+# More occurrences than this in one section, and the words are too common to quote as a claim;
+# refusing them also bounds the search for a context below.
+MAX_OCCURRENCES = 50
+
+
+def context_for(text, quote, start, limit=200):
+    """The shortest (prefix, suffix) of whole words that makes `find_quote` select the
+    occurrence of quote at `start`: both empty when the quote occurs once. Raises QuoteNotFound
+    when no context within `limit` characters tells it apart."""
+    quote = squash(quote)
+    starts = occurrences(text, quote)
+    if len(starts) <= 1:
+        return "", ""
+    if len(starts) > MAX_OCCURRENCES:
+        raise QuoteNotFound(
+            f"These words occur {len(starts)} times in the section: quote more of the sentence."
+        )
+    end = start + len(quote)
+    rivals = [s for s in starts if s != start]
+    before = text[max(0, start - 2 * limit) : start].split()
+    after = text[end : end + 2 * limit].split()
+    for n in range(1, max(len(before), len(after)) + 1):
+        prefix, suffix = " ".join(before[-n:]), " ".join(after[:n])
+        if (n > len(before) or len(prefix) > limit) and (n > len(after) or len(suffix) > limit):
+            break  # neither side can grow within what the fields hold
+        for candidate in ((prefix, ""), ("", suffix), (prefix, suffix)):
+            if max(map(len, candidate)) > limit or not any(candidate):
+                continue
+            if not any(_fits(text, s, s + len(quote), *candidate) for s in rivals):
+                return candidate
+    raise QuoteNotFound(
+        "These words occur more than once in the section, and the words around this occurrence "
+        "do not tell it apart from the others."
+    )
 
 
 # --- Claim marks ------------------------------------------------------------------------------

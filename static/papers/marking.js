@@ -1,0 +1,696 @@
+/* Marking claims on a section's admin page (papers/admin_marking.py): select words in the marked
+ * text and choose "Mark as claim", or choose a marked claim, and a small form opens in place with
+ * its kind, tags (found or created as you type), note and sources (found or added). Saving posts
+ * to the page's own endpoints and swaps in the text and list as the server renders them again.
+ *
+ * Progressive enhancement: without this script the page shows the marked text and a link to the
+ * claim admin's add form. No inline script or style is needed (strict CSP); positions are set
+ * through the DOM. The server finds the prefix and suffix of repeated words: the browser only says
+ * which occurrence of the words was selected.
+ */
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-marking]");
+  var template = document.getElementById("marking-dialog");
+  if (!root || !template || typeof HTMLDialogElement !== "function") {
+    return;
+  }
+
+  var urls = {
+    mark: root.getAttribute("data-mark-url"),
+    tags: root.getAttribute("data-tags-url"),
+    sources: root.getAttribute("data-sources-url")
+  };
+  var text = root.querySelector("[data-marking-text]");
+  var dialog = template.content.firstElementChild.cloneNode(true);
+  document.body.appendChild(dialog);
+  var form = dialog.querySelector("form");
+  var token = form.querySelector("[name=csrfmiddlewaretoken]").value;
+  var title = dialog.querySelector("#marking-dialog-title");
+  var claims = {};
+  var editing = null; // the claim being changed, or null for a new one
+  var opener = null; // what gets the focus back when the form closes
+
+  // --- Text of the marked section, as the server reads it ----------------------------------------
+
+  // The text readers see, without the claims' reference numbers, which are not part of it.
+  function visibleText(range) {
+    var fragment = range.cloneContents();
+    fragment.querySelectorAll(".claim-ref").forEach(function (ref) {
+      ref.remove();
+    });
+    return fragment.textContent;
+  }
+
+  function squash(value) {
+    return value.split(/\s+/).filter(Boolean).join(" ");
+  }
+
+  // Whitespace runs collapsed to one space (papers.rendering._normalized), with each
+  // character's index in the raw text.
+  function normalize(raw) {
+    var chars = [];
+    var index = [];
+    var inSpace = true;
+    for (var i = 0; i < raw.length; i += 1) {
+      if (/\s/.test(raw[i])) {
+        if (inSpace) {
+          continue;
+        }
+        chars.push(" ");
+        inSpace = true;
+      } else {
+        chars.push(raw[i]);
+        inSpace = false;
+      }
+      index.push(i);
+    }
+    while (chars.length && chars[chars.length - 1] === " ") {
+      chars.pop();
+      index.pop();
+    }
+    return { text: chars.join(""), index: index };
+  }
+
+  function occurrences(haystack, quote) {
+    var starts = [];
+    for (var at = haystack.indexOf(quote); at !== -1; at = haystack.indexOf(quote, at + 1)) {
+      starts.push(at);
+    }
+    return starts;
+  }
+
+  function selectedRange() {
+    var selection = window.getSelection();
+    if (!selection || !selection.rangeCount || selection.isCollapsed) {
+      return null;
+    }
+    var range = selection.getRangeAt(0);
+    return text.contains(range.commonAncestorContainer) ? range : null;
+  }
+
+  // The selected words, and which of their occurrences in the section's text they are.
+  function readSelection() {
+    var range = selectedRange();
+    if (!range) {
+      return null;
+    }
+    var picked = visibleText(range);
+    var quote = squash(picked);
+    if (!quote) {
+      return null;
+    }
+    var whole = document.createRange();
+    whole.selectNodeContents(text);
+    var before = document.createRange();
+    before.selectNodeContents(text);
+    before.setEnd(range.startContainer, range.startOffset);
+    var rawStart = visibleText(before).length + (picked.length - picked.replace(/^\s+/, "").length);
+    var normal = normalize(visibleText(whole));
+    var start = normal.index.findIndex(function (raw) {
+      return raw >= rawStart;
+    });
+    var starts = occurrences(normal.text, quote);
+    var occurrence = 0;
+    starts.forEach(function (at, n) {
+      if (Math.abs(at - start) < Math.abs(starts[occurrence] - start)) {
+        occurrence = n;
+      }
+    });
+    return { quote: quote, occurrence: starts.length > 1 ? occurrence : "", range: range };
+  }
+
+  // --- Marks that open their claim ----------------------------------------------------------------
+
+  function readClaims(source) {
+    var data = source.querySelector("#marking-claims");
+    claims = {};
+    JSON.parse(data ? data.textContent : "[]").forEach(function (claim) {
+      claims[claim.id] = claim;
+    });
+  }
+
+  // Each claim's first mark becomes a button, unless it sits in a link or another claim's mark
+  // (interactive elements must not nest); its reference number is the handle then.
+  function enhanceMarks() {
+    Object.keys(claims).forEach(function (id) {
+      var claim = claims[id];
+      var mark = document.getElementById("claim-" + id);
+      var ref = text.querySelector('.claim-ref a[href="#claim-note-' + id + '"]');
+      if (!mark) {
+        return;
+      }
+      var nested = mark.closest("a") || mark.querySelector("mark") ||
+        (mark.parentElement && mark.parentElement.closest("mark"));
+      if (nested) {
+        return;
+      }
+      mark.tabIndex = 0;
+      mark.setAttribute("role", "button");
+      mark.setAttribute("aria-haspopup", "dialog");
+      mark.setAttribute("aria-label", "Claim " + claim.number + ", " + claim.kind + ": " +
+        (claim.quote.length > 80 ? claim.quote.slice(0, 79) + "…" : claim.quote));
+      if (ref) {
+        ref.tabIndex = -1;
+      }
+    });
+  }
+
+  function claimOf(element) {
+    var ref = element.closest(".claim-ref a");
+    if (ref) {
+      return claims[(ref.getAttribute("href") || "").replace("#claim-note-", "")];
+    }
+    var mark = element.closest("mark[data-claim]");
+    return mark ? claims[mark.getAttribute("data-claim")] : null;
+  }
+
+  text.addEventListener("click", function (event) {
+    var claim = claimOf(event.target);
+    if (!claim || selectedRange()) {
+      return; // a click that ends a selection marks words, it does not open a claim
+    }
+    event.preventDefault();
+    openClaim(claim, event.target.closest("mark[role=button], a") || text);
+  });
+
+  text.addEventListener("keydown", function (event) {
+    var mark = event.target.closest("mark[role=button]");
+    if (mark && (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      openClaim(claims[mark.getAttribute("data-claim")], mark);
+    }
+  });
+
+  // --- "Mark as claim" ------------------------------------------------------------------------------
+
+  var add = root.querySelector("[data-marking-add]");
+  add.textContent = "Mark as claim";
+  add.setAttribute("aria-describedby", "marking-help");
+  add.setAttribute("aria-haspopup", "dialog");
+
+  var floating = document.createElement("button");
+  floating.type = "button";
+  floating.className = "button marking__float";
+  floating.textContent = "Mark as claim";
+  floating.hidden = true;
+  floating.setAttribute("aria-haspopup", "dialog");
+  text.insertAdjacentElement("afterend", floating);
+
+  // Pressing these buttons must not undo the selection they act on.
+  [add, floating].forEach(function (button) {
+    button.addEventListener("mousedown", function (event) {
+      event.preventDefault();
+    });
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      openNew(readSelection(), button);
+    });
+  });
+
+  function placeFloating() {
+    var range = selectedRange();
+    if (!range || !squash(range.toString())) {
+      floating.hidden = true;
+      return;
+    }
+    var rects = range.getClientRects();
+    var last = rects.length ? rects[rects.length - 1] : range.getBoundingClientRect();
+    var box = root.getBoundingClientRect();
+    floating.hidden = false;
+    var left = Math.min(last.right - box.left, box.width - floating.offsetWidth);
+    floating.style.left = Math.max(0, left) + "px";
+    floating.style.top = (last.bottom - box.top + 6) + "px";
+  }
+
+  text.addEventListener("mouseup", function () {
+    window.setTimeout(placeFloating, 0); // after the browser settles the selection
+  });
+  text.addEventListener("keyup", placeFloating);
+  document.addEventListener("selectionchange", function () {
+    if (!floating.hidden && !selectedRange()) {
+      floating.hidden = true;
+    }
+  });
+
+  // --- The form -------------------------------------------------------------------------------------
+
+  function show(element, visible) {
+    element.hidden = !visible;
+    element.querySelectorAll("input, textarea, select").forEach(function (field) {
+      field.disabled = !visible;
+    });
+  }
+
+  function clearErrors() {
+    form.querySelectorAll("[data-errors]").forEach(function (box) {
+      box.replaceChildren();
+    });
+    form.querySelectorAll("[aria-invalid]").forEach(function (field) {
+      field.removeAttribute("aria-invalid");
+    });
+  }
+
+  function fieldFor(key) {
+    if (key.indexOf("source-") === 0) {
+      return form.querySelector('[data-source-field="' + key.slice(7) + '"]');
+    }
+    var lookup = form.querySelector('[data-lookup="' + key + '"]');
+    return lookup ? lookup.querySelector("[role=combobox]") : form.querySelector('[name="' + key + '"]');
+  }
+
+  function showErrors(errors) {
+    var first = null;
+    Object.keys(errors).forEach(function (key) {
+      var box = form.querySelector('[data-errors="' + key + '"]') ||
+        form.querySelector('[data-errors="__all__"]');
+      var list = document.createElement("ul");
+      list.className = "errorlist";
+      errors[key].forEach(function (message) {
+        var item = document.createElement("li");
+        item.textContent = message;
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+      var field = fieldFor(key);
+      if (field && !field.disabled) {
+        if (!box.id) {
+          box.id = "marking-errors-" + key.replace(/[^a-z]/g, "");
+        }
+        field.setAttribute("aria-invalid", "true");
+        field.setAttribute("aria-describedby", (field.getAttribute("aria-describedby") || "")
+          .split(" ").filter(function (id) { return id && id !== box.id; }).concat(box.id).join(" "));
+        first = first || field;
+      }
+    });
+    (first || form.querySelector("[type=submit]")).focus();
+  }
+
+  function reset() {
+    form.reset();
+    clearErrors();
+    lookups.forEach(function (lookup) {
+      lookup.clear();
+    });
+    form.querySelector("[data-new-source]").open = false;
+  }
+
+  function openNew(selected, from) {
+    reset();
+    editing = null;
+    opener = from;
+    title.textContent = "Mark a claim";
+    show(form.querySelector("[data-for-new]"), true);
+    show(form.querySelector("[data-for-existing]"), false);
+    form.querySelector("[data-claim-page]").hidden = true;
+    form.elements.quote.value = selected ? selected.quote : "";
+    form.elements.occurrence.value = selected ? selected.occurrence : "";
+    floating.hidden = true;
+    open(selected ? selected.range.getBoundingClientRect() : from.getBoundingClientRect());
+    (selected ? form.elements.kind : form.elements.quote).focus();
+  }
+
+  function openClaim(claim, from) {
+    if (!claim) {
+      return;
+    }
+    reset();
+    editing = claim;
+    opener = from;
+    title.textContent = "Claim " + claim.number;
+    show(form.querySelector("[data-for-new]"), false);
+    var quote = form.querySelector("[data-for-existing]");
+    show(quote, true);
+    quote.textContent = claim.quote;
+    var page = form.querySelector("[data-claim-page]");
+    page.hidden = false;
+    page.href = claim.page;
+    page.textContent = "Claim " + claim.number + "'s own page (to move its words)";
+    form.elements.kind.value = claim.kind;
+    form.elements.note.value = claim.note;
+    lookups[0].set(claim.tags);
+    lookups[1].set(claim.sources);
+    open(from.getBoundingClientRect());
+    form.elements.kind.focus();
+  }
+
+  // Opens the form next to what it is about, inside the window.
+  function open(near) {
+    dialog.classList.remove("marking-dialog--placed");
+    dialog.showModal();
+    if (window.innerWidth < 640) {
+      return; // centred by the browser on narrow screens
+    }
+    var width = dialog.offsetWidth;
+    var height = dialog.offsetHeight;
+    var left = Math.min(Math.max(8, near.left), window.innerWidth - width - 8);
+    var top = near.bottom + 8;
+    if (top + height > window.innerHeight - 8) {
+      top = Math.max(8, near.top - height - 8);
+    }
+    dialog.style.left = left + "px";
+    dialog.style.top = top + "px";
+    dialog.classList.add("marking-dialog--placed");
+  }
+
+  dialog.querySelector("[data-close]").addEventListener("click", function () {
+    dialog.close();
+  });
+
+  dialog.addEventListener("close", function () {
+    var target = opener && opener.isConnected ? opener : null;
+    (target || add).focus();
+  });
+
+  form.elements.quote.addEventListener("input", function () {
+    form.elements.occurrence.value = ""; // typed words: the server says if they are ambiguous
+  });
+
+  // --- Talking to the server ------------------------------------------------------------------------
+
+  function send(url, body) {
+    var options = {
+      method: body ? "POST" : "GET",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": token, Accept: "application/json" }
+    };
+    if (body) {
+      options.body = body;
+    }
+    return fetch(url, options).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        throw new Error(response.redirected || response.status === 200
+          ? "You are no longer signed in: sign in again in another tab, then save."
+          : "Nothing was saved: the server answered " + response.status + ".");
+      }
+      return response.json().then(function (data) {
+        return { ok: response.ok, data: data };
+      });
+    });
+  }
+
+  function failed(error) {
+    showErrors({ __all__: [error.message] });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    clearErrors();
+    var button = form.querySelector("[type=submit]");
+    button.disabled = true;
+    send(editing ? editing.url : urls.mark, new FormData(form))
+      .then(function (answer) {
+        if (!answer.ok) {
+          showErrors(answer.data.errors || {});
+          return;
+        }
+        refresh(answer.data.html);
+        var mark = document.getElementById("claim-" + answer.data.claim);
+        var handle = mark && mark.getAttribute("role") === "button" ? mark
+          : text.querySelector('.claim-ref a[href="#claim-note-' + answer.data.claim + '"]');
+        opener = handle || document.getElementById("claim-note-" + answer.data.claim);
+        dialog.close();
+        if (mark) {
+          mark.classList.add("marking__saved");
+        }
+      })
+      .catch(failed)
+      .finally(function () {
+        button.disabled = false;
+      });
+  });
+
+  // The text and the list as the server rendered them after the save.
+  function refresh(html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html");
+    var newText = fresh.querySelector("[data-marking-text]");
+    var newClaims = fresh.querySelector("[data-marking-claims]");
+    text.replaceChildren.apply(text, Array.from(newText.childNodes));
+    var list = root.querySelector("[data-marking-claims]");
+    list.replaceChildren.apply(list, Array.from(newClaims.childNodes));
+    readClaims(root);
+    enhanceMarks();
+    floating.hidden = true;
+  }
+
+  // --- Tags and sources: a combobox each ------------------------------------------------------------
+
+  function Lookup(fieldset) {
+    var kind = fieldset.getAttribute("data-lookup");
+    var name = fieldset.getAttribute("data-field");
+    var noun = kind === "tags" ? "tag" : "source";
+    var input = fieldset.querySelector("[role=combobox]");
+    var listbox = fieldset.querySelector("[role=listbox]");
+    var chosen = fieldset.querySelector("[data-chosen]");
+    var status = fieldset.querySelector(".marking-status");
+    var options = [];
+    var active = -1;
+    var timer = null;
+    var asked = 0;
+
+    function chosenIds() {
+      return Array.from(chosen.querySelectorAll("input")).map(function (field) {
+        return field.value;
+      });
+    }
+
+    function choose(item) {
+      if (chosenIds().indexOf(String(item.id)) !== -1) {
+        return;
+      }
+      var entry = document.createElement("li");
+      var label = document.createElement("span");
+      label.textContent = item.label;
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "marking-chosen__remove";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", "Remove " + noun + " " + item.label);
+      remove.addEventListener("click", function () {
+        entry.remove();
+        status.textContent = "Removed " + noun + " " + item.label + ".";
+        input.focus();
+      });
+      var value = document.createElement("input");
+      value.type = "hidden";
+      value.name = name;
+      value.value = item.id;
+      entry.append(label, " ", remove, value);
+      chosen.appendChild(entry);
+      status.textContent = "Added " + noun + " " + item.label + ".";
+    }
+
+    function close() {
+      listbox.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function highlight(n) {
+      var items = listbox.querySelectorAll("[role=option]");
+      if (!items.length) {
+        return;
+      }
+      active = (n + items.length) % items.length;
+      items.forEach(function (item, i) {
+        item.setAttribute("aria-selected", String(i === active));
+      });
+      input.setAttribute("aria-activedescendant", items[active].id);
+      items[active].scrollIntoView({ block: "nearest" });
+    }
+
+    function render(results, words) {
+      var taken = chosenIds();
+      options = results.filter(function (item) {
+        return taken.indexOf(String(item.id)) === -1;
+      });
+      var exact = results.some(function (item) {
+        return item.label.toLowerCase() === words.toLowerCase();
+      });
+      if (words && !exact) {
+        options.push({
+          create: words,
+          label: kind === "tags" ? "Create tag “" + words + "”" : "Add a new source “" + words + "”…"
+        });
+      }
+      listbox.replaceChildren();
+      options.forEach(function (item, n) {
+        var option = document.createElement("li");
+        option.id = listbox.id + "-" + n;
+        option.setAttribute("role", "option");
+        option.setAttribute("aria-selected", "false");
+        option.textContent = item.label;
+        if (item.url) {
+          var url = document.createElement("span");
+          url.className = "marking-options__url";
+          url.textContent = item.url;
+          option.append(" ", url);
+        }
+        option.addEventListener("mousedown", function (event) {
+          event.preventDefault(); // keep the focus in the input
+        });
+        option.addEventListener("click", function () {
+          pick(item);
+        });
+        listbox.appendChild(option);
+      });
+      var found = options.filter(function (item) { return !item.create; }).length;
+      status.textContent = found ? found + " found: use the arrow keys to choose." :
+        words ? "None found." : "";
+      if (!options.length) {
+        close();
+        return;
+      }
+      listbox.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+      active = -1;
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function search() {
+      var words = input.value.trim();
+      var ask = ++asked;
+      send(urls[kind] + "?q=" + encodeURIComponent(words)).then(function (answer) {
+        if (ask === asked && answer.ok) {
+          render(answer.data.results, words);
+        }
+      }).catch(function (error) {
+        status.textContent = error.message;
+      });
+    }
+
+    function pick(item) {
+      close();
+      if (!item.create) {
+        choose(item);
+        input.value = "";
+        return;
+      }
+      if (kind === "tags") {
+        createTag(item.create);
+      } else {
+        newSource(item.create);
+      }
+    }
+
+    function createTag(words) {
+      var body = new FormData();
+      body.append("name", words);
+      clearErrors();
+      send(urls.tags, body).then(function (answer) {
+        if (!answer.ok) {
+          var errors = answer.data.errors || {};
+          showErrors({ tags: errors.name || errors.__all__ || ["The tag was not created."] });
+          return;
+        }
+        choose(answer.data);
+        input.value = "";
+        status.textContent = "Created and added tag " + answer.data.label + ".";
+      }).catch(failed);
+    }
+
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(search, 200);
+    });
+
+    input.addEventListener("keydown", function (event) {
+      var isOpen = !listbox.hidden;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        if (isOpen) {
+          highlight(active + (event.key === "ArrowDown" ? 1 : -1));
+        } else {
+          search();
+        }
+      } else if (event.key === "Enter") {
+        event.preventDefault(); // Enter picks here; it never submits the claim
+        if (isOpen && active >= 0) {
+          pick(options[active]);
+        } else if (input.value.trim()) {
+          window.clearTimeout(timer);
+          search();
+        }
+      } else if (event.key === "Escape" && isOpen) {
+        event.preventDefault(); // closes the list, not the form
+        event.stopPropagation();
+        close();
+      }
+    });
+
+    input.addEventListener("blur", close);
+
+    return {
+      clear: function () {
+        chosen.replaceChildren();
+        status.textContent = "";
+        input.value = "";
+        close();
+      },
+      set: function (items) {
+        items.forEach(choose);
+        status.textContent = "";
+      },
+      choose: choose,
+      input: input
+    };
+  }
+
+  var lookups = Array.from(form.querySelectorAll("[data-lookup]")).map(Lookup);
+
+  // --- A new source, added in place -------------------------------------------------------------------
+
+  var newSourceBox = form.querySelector("[data-new-source]");
+
+  function sourceField(name) {
+    return newSourceBox.querySelector('[data-source-field="' + name + '"]');
+  }
+
+  function newSource(words) {
+    newSourceBox.open = true;
+    var looksLikeUrl = /^(https?:\/\/|www\.)/i.test(words);
+    sourceField(looksLikeUrl ? "url" : "title").value = words;
+    sourceField(looksLikeUrl ? "title" : "url").focus();
+    lookups[1].input.value = "";
+  }
+
+  function addSource() {
+    var body = new FormData();
+    ["title", "url", "publisher"].forEach(function (name) {
+      body.append(name, sourceField(name).value);
+    });
+    clearErrors();
+    send(urls.sources, body).then(function (answer) {
+      if (!answer.ok) {
+        var errors = {};
+        Object.keys(answer.data.errors || {}).forEach(function (key) {
+          errors[key === "__all__" ? key : "source-" + key] = answer.data.errors[key];
+        });
+        showErrors(errors);
+        return;
+      }
+      lookups[1].choose(answer.data);
+      ["title", "url", "publisher"].forEach(function (name) {
+        sourceField(name).value = "";
+      });
+      newSourceBox.open = false;
+      lookups[1].input.focus();
+    }).catch(failed);
+  }
+
+  newSourceBox.querySelector("[data-add-source]").addEventListener("click", addSource);
+  newSourceBox.querySelectorAll("input").forEach(function (field) {
+    field.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault(); // adds the source; the claim is saved with its own button
+        addSource();
+      }
+    });
+  });
+
+  readClaims(root);
+  enhanceMarks();
+})();
