@@ -40,6 +40,23 @@ class ReviewSubmissionForm(forms.Form):
         label="Recommendation", choices=Review.Recommendation.choices, widget=forms.RadioSelect
     )
     summary = _text("Summary for the editors", required=False)
+    unassessed = forms.BooleanField(
+        error_messages={
+            "required": "Tick the box to submit with claims unassessed, or assess them first."
+        },
+    )
+
+    def __init__(self, *args, missing=0, **kwargs):
+        """`missing`: claims without a verdict that counts; the reviewer then confirms that
+        they submit all the same."""
+        super().__init__(*args, **kwargs)
+        if missing:
+            plural = "claim" if missing == 1 else "claims"
+            self.fields["unassessed"].label = (
+                f"I submit my review with {missing} {plural} not assessed in this round."
+            )
+        else:
+            del self.fields["unassessed"]
 
 
 def error_message(form):

@@ -9,7 +9,8 @@ shift without it.
 
 Animations stay animated (GIF, and animated PNG and WebP): every frame is decoded and
 re-encoded with its duration. The pixel limit counts all frames, so a long animation of small
-frames cannot stand in for a huge image.
+frames cannot stand in for a huge image; and an animation may have at most MAX_FRAMES frames,
+counted without reading past the limit, since re-encoding costs time per frame however small.
 """
 
 import logging
@@ -41,12 +42,16 @@ ANIMATED = {"PNG", "WEBP", "GIF"}
 # A 6,000 × 5,000 photo: 120 MB once decoded as RGBA, about as much as one request should hold.
 # Pillow's own limit (Image.MAX_IMAGE_PIXELS, about 89 million) is three times higher.
 MAX_PIXELS = 30_000_000
+# Ten seconds at 20 frames a second. A 1.4 MB GIF of 60,000 one-pixel frames is far below the
+# pixel limit, yet took 5 s to re-encode.
+MAX_FRAMES = 200
 # What a stored copy keeps of the original's info: how to draw it, not who made it, when or where.
 DRAWING_INFO = {"transparency", "duration", "loop", "background"}
 
 NO_FILE = "No image was uploaded."
 NOT_AN_IMAGE = "The file is not a PNG, JPEG, WebP or GIF image (SVG is not accepted)."
 TOO_MANY_PIXELS = "The image is too large: at most 30 million pixels, all frames together."
+TOO_MANY_FRAMES = f"The animation is too long: at most {MAX_FRAMES} frames."
 DAMAGED = "The image is damaged or incomplete and could not be read."
 
 log = logging.getLogger(__name__)
@@ -78,6 +83,8 @@ def clean_image(upload):
         return _reencoded(upload.read())
     except UnidentifiedImageError:
         raise ValidationError(NOT_AN_IMAGE) from None
+    except TooManyFrames:
+        raise ValidationError(TOO_MANY_FRAMES) from None
     # The warning too, for when warnings are errors: Pillow warns before our check below runs.
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(TOO_MANY_PIXELS) from None
@@ -96,6 +103,8 @@ def _reencoded(data):
     with Image.open(BytesIO(data), formats=DECODERS) as image:
         save_as, extension = FORMATS[image.format]
         animated = image.format in ANIMATED and getattr(image, "is_animated", False)
+        if animated and _has_frame(image, MAX_FRAMES):  # frames are counted from 0
+            raise TooManyFrames
         frame_count = image.n_frames if animated else 1
         if image.width * image.height * frame_count > MAX_PIXELS:
             raise Image.DecompressionBombError(f"{image.size} × {frame_count} frames")
@@ -120,6 +129,22 @@ def _reencoded(data):
     output = BytesIO()
     first.save(output, save_as, **options)
     return output.getvalue(), extension
+
+
+class TooManyFrames(Exception):
+    pass
+
+
+def _has_frame(image, index):
+    """Whether the animation has a frame at `index`, reading no frame beyond it (n_frames reads
+    them all)."""
+    try:
+        image.seek(index)
+    except EOFError:
+        return False
+    finally:
+        image.seek(0)
+    return True
 
 
 def _bare_copy(frame):

@@ -4,14 +4,25 @@ sources, verdicts and threads as the viewer may see them.
 A long paper is shown in parts of whole sections holding about CLAIMS_PER_PART claims, so a page
 costs the same few queries and milliseconds whatever the paper's length; claims keep their
 numbers from the whole paper. The orphaned claims come last, on the last part.
+
+Independent assessment (who sees whose work) is papers.independence; what changed since earlier
+rounds, and where the viewer's own review stands, papers.workspace_rounds.
 """
 
 from collections import defaultdict
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from papers import actions, permissions, rendering, verdicts, workflow
+from papers import (
+    actions,
+    independence,
+    permissions,
+    rendering,
+    verdicts,
+    workflow,
+    workspace_rounds,
+)
 from papers.models import Assessment, Comment, Paper, Review
 
 Stage = Paper.Stage
@@ -32,53 +43,87 @@ def build(paper, user, part=1):
         marks = [item["mark"] for item in items]
         html, _ = rendering.mark_claims(section.body_html, marks)
         section_views.append(
-            {"section": section, "html": rendering.stored_html(html), "claims": items}
+            {
+                "section": section,
+                "html": rendering.stored_html(html),
+                "claims": items,
+                "changes": workspace_rounds.section_changes(section, viewer["bases"]),
+            }
         )
     context = {
-        "paper": paper,
         "standfirst": rendering.stored_html(paper.standfirst_html),
         "sections": section_views,
         "orphans": [_claim_view(claims[c.pk], None, paper, viewer) for c in orphans_shown],
         "orphan_total": len(orphans),
         "part": part,
         "parts": _contents(parts, placed),
-        "claim_total": sum(len(pairs) for pairs in placed.values()) + len(orphans),
-        "assessed": _assessed(viewer["own"]),
-        "hidden_threads": _hidden_threads(paper, viewer),
-        "verdicts": Assessment.Verdict.choices,
-        "max_text": workflow.MAX_TEXT,
-        **viewer,
+        **_overview(paper, viewer, placed, orphans, parts),
     }
     if viewer["editor"]:
         context.update(_editor_panel(paper, viewer["round_reviews"], user))
     return context
 
 
+def panel(paper, user, claim):
+    """One claim's panel and the viewer's progress, as `build` shows them: what a page that is
+    updated in place needs after an action on the claim."""
+    viewer = _viewer(paper, user)
+    placed, orphans, parts = _layout(paper)
+    number, located = next(
+        ((n, c) for pairs in placed.values() for n, c in pairs if c.pk == claim.pk),
+        (None, next((c for c in orphans if c.pk == claim.pk), claim)),
+    )
+    detailed = _with_details(paper, [located])[claim.pk]
+    return {
+        "item": _claim_view(detailed, number, paper, viewer),
+        **_overview(paper, viewer, placed, orphans, parts),
+    }
+
+
+def _overview(paper, viewer, placed, orphans, parts):
+    """What every view of the workspace shares: the viewer, their progress, the totals."""
+    own = viewer["own"]
+    progress = {"carried": 0, "attention": None, "attention_total": 0}
+    if viewer["can_assess"]:
+        progress = workspace_rounds.progress(
+            own, _reading_order(placed, orphans), _parts_of_claims(placed, parts, orphans)
+        )
+    return {
+        "paper": paper,
+        "claim_total": sum(len(pairs) for pairs in placed.values()) + len(orphans),
+        "assessed": own.assessed if own is not None else 0,
+        "progress": progress,
+        "hidden_threads": _hidden_threads(paper, viewer),
+        "verdicts": Assessment.Verdict.choices,
+        "max_text": workflow.MAX_TEXT,
+        **viewer,
+    }
+
+
 def part_of(claim):
     """The part of the workspace that shows `claim`."""
-    placed, _, parts = _layout(claim.paper)
-    return _parts_of_claims(placed, parts).get(claim.pk, len(parts))
+    placed, orphans, parts = _layout(claim.paper)
+    return _parts_of_claims(placed, parts, orphans)[claim.pk]
 
 
 def recap(paper, review):
     """The reviewer's verdicts, claim by claim in reading order with the part that shows each,
-    for the submission page."""
+    for the submission page. `review` comes `with_coverage()`."""
     if review is None:
         return {"recap": [], "assessed": 0}
     placed, orphans, parts = _layout(paper)
-    ordered = sorted((pair for pairs in placed.values() for pair in pairs), key=lambda p: p[0])
-    ordered += [(None, claim) for claim in orphans]
+    ordered = _reading_order(placed, orphans)
     claims = {claim.pk: claim for _, claim in ordered}
     mine = {}
     for assessment in review.assessments.all():
         assessment.claim = claims[assessment.claim_id]  # for is_stale, without a query each
         mine[assessment.claim_id] = assessment
-    part = _parts_of_claims(placed, parts)
+    part = _parts_of_claims(placed, parts, orphans)
     rows = [
-        {"number": n, "claim": c, "assessment": mine.get(c.pk), "part": part.get(c.pk, len(parts))}
+        {"number": n, "claim": c, "assessment": mine.get(c.pk), "part": part[c.pk]}
         for n, c in ordered
     ]
-    return {"recap": rows, "assessed": len(mine)}
+    return {"recap": rows, "assessed": review.assessed, "missing": len(rows) - review.assessed}
 
 
 def _layout(paper):
@@ -88,33 +133,53 @@ def _layout(paper):
     return placed, orphans, _parts(sections, placed)
 
 
-def _parts_of_claims(placed, parts):
-    return {
+def _parts_of_claims(placed, parts, orphans):
+    """The part that shows each claim, by pk: orphaned claims are on the last."""
+    found = {
         claim.pk: number
         for number, sections in enumerate(parts, start=1)
         for section in sections
         for _, claim in placed[section.pk]
     }
+    return found | {claim.pk: len(parts) for claim in orphans}
+
+
+def _reading_order(placed, orphans):
+    """[(number, claim)] through the whole paper, orphaned claims (numbered None) last."""
+    ordered = sorted((pair for pairs in placed.values() for pair in pairs), key=lambda p: p[0])
+    return ordered + [(None, claim) for claim in orphans]
 
 
 def _viewer(paper, user):
     editor = permissions.is_editor(user)
-    round_reviews = list(paper.reviews.filter(round=paper.round).select_related("reviewer"))
+    # This round's reviews, with the viewer's own earlier ones: the round they last reviewed is
+    # what the draft is compared with.
+    reviews = list(
+        paper.reviews.filter(
+            Q(round=paper.round)
+            | Q(reviewer=user, round__lt=paper.round, status=Review.Status.SUBMITTED)
+        )
+        .with_coverage()
+        .select_related("reviewer")
+    )
+    round_reviews = [r for r in reviews if r.round == paper.round]
     own = next((r for r in round_reviews if r.reviewer_id == user.pk), None)
-    # Independent assessment: a reviewer meets the others' verdicts, and the threads they opened
-    # this round (an assessment's concern opens one), once their own review is in.
-    others_visible = editor or (own is not None and own.is_submitted)
-    hidden_authors = set() if others_visible else {r.reviewer_id for r in round_reviews} - {user.pk}
+    reviewed = max((r.round for r in reviews if r.round < paper.round), default=None)
+    last_round = reviewed or (paper.round - 1 if editor else None)
+    in_review = paper.stage == Stage.IN_REVIEW
+    bases = workspace_rounds.baselines(
+        paper, last_round=last_round, reviewed=reviewed is not None, in_review=in_review
+    )
     return {
         "user": user,
         "editor": editor,
         "own": own,
         "round_reviews": round_reviews,
-        "others_visible": others_visible,
-        "hidden_authors": hidden_authors,
-        "can_assess": own is not None
-        and own.status == Review.Status.OPEN
-        and paper.stage == Stage.IN_REVIEW,
+        "others_visible": independence.others_visible(own, editor=editor),
+        "hidden_authors": independence.hidden_authors(user, round_reviews, editor=editor),
+        "can_assess": own is not None and own.status == Review.Status.OPEN and in_review,
+        "last_round": last_round,
+        "bases": bases,
     }
 
 
@@ -191,12 +256,6 @@ def _with_details(paper, claims):
     return by_pk
 
 
-def _assessed(own):
-    if own is None:
-        return 0
-    return own.assessments.values("claim_id").distinct().count()
-
-
 def _hidden_threads(paper, viewer):
     """Threads other reviewers opened this round, which the viewer meets after submitting."""
     if not viewer["hidden_authors"]:
@@ -214,13 +273,13 @@ def _claim_view(claim, number, paper, viewer):
     assessments = list(claim.assessments.all())
     own = viewer["own"]
     mine = next((a for a in assessments if own and a.review_id == own.pk), None)
-    earlier = verdicts.latest_per_reviewer(
-        [a for a in assessments if a.review.reviewer_id == user.pk and a is not mine]
-    )
+    earlier_own = [a for a in assessments if a.review.reviewer_id == user.pk and a is not mine]
+    earlier = verdicts.latest_per_reviewer(earlier_own)
     submitted = [a for a in assessments if a.review.is_submitted]
     shown = verdicts.latest_per_reviewer(assessments) if viewer["others_visible"] else []
-    threads, hidden = _threads(claim, paper, viewer)
+    threads = _threads(claim, paper, viewer)
     initial = mine or (earlier[0] if earlier else None)
+    own_texts = {a.review.round: a.claim_text for a in earlier_own}
     return {
         "claim": claim,
         "id": claim.public_id,
@@ -229,6 +288,9 @@ def _claim_view(claim, number, paper, viewer):
         "sources": list(claim.sources.all()),
         "note_html": rendering.render_plain(claim.note),
         "mine": mine,
+        "carried": mine.carried_from if mine else None,
+        "attention": viewer["can_assess"]
+        and (mine is None or mine.carried_from is not None or mine.is_stale),
         "earlier": None if mine else initial,
         "initial_verdict": initial.verdict if initial else "",
         "initial_note": mine.note if mine else "",
@@ -237,7 +299,7 @@ def _claim_view(claim, number, paper, viewer):
         "disagree": bool(shown) and verdicts.disagree(shown),
         "threads": threads,
         "open_threads": sum(1 for thread in threads if not thread["root"].is_resolved),
-        "hidden_threads": hidden,
+        "changes": workspace_rounds.claim_changes(claim, viewer["bases"], own_texts),
         "mark": {
             "id": claim.public_id,
             "number": number,
@@ -251,7 +313,7 @@ def _claim_view(claim, number, paper, viewer):
 
 
 def _threads(claim, paper, viewer):
-    """The claim's threads as (first comment, replies), and how many are hidden from the viewer."""
+    """The claim's threads the viewer may see, as (first comment, replies)."""
     comments = list(claim.comments.all())
     quote = " ".join(claim.quote.split())
     replies = {}
@@ -260,10 +322,9 @@ def _threads(claim, paper, viewer):
         comment.reworded = " ".join(comment.claim_text.split()) != quote
         if comment.parent_id:
             replies.setdefault(comment.parent_id, []).append(comment)
-    threads, hidden = [], 0
+    threads = []
     for root in (c for c in comments if c.parent_id is None):
-        if root.author_id in viewer["hidden_authors"] and root.round == paper.round:
-            hidden += 1
+        if independence.is_hidden(root, paper, viewer["hidden_authors"]):
             continue
         can_resolve = viewer["editor"] or root.author_id == viewer["user"].pk
         threads.append(
@@ -273,7 +334,7 @@ def _threads(claim, paper, viewer):
                 "can_resolve": can_resolve and not root.is_resolved,
             }
         )
-    return threads, hidden
+    return threads
 
 
 def _editor_panel(paper, round_reviews, user):

@@ -554,14 +554,15 @@ class TestSubmittingAReview:
             note="Not in 2014.",
         )
         html = as_reviewer.get(f"{PAGE}submit/").content.decode()
-        assert "1 of 2 claims assessed." in html
+        assert "You have assessed 1 of 2 claims in this round." in html
         assert "<strong>Your verdict:</strong> Disputed" in html
         assert "<strong>Your verdict:</strong> not assessed" in html
         assert "<legend>Recommendation to the editors</legend>" in html
 
     def test_posting_submits_the_review(self, in_review, reviewer, as_reviewer):
         response = as_reviewer.post(
-            f"{PAGE}submit/", {"recommendation": "revise", "summary": "Fix the outlook."}
+            f"{PAGE}submit/",
+            {"recommendation": "revise", "summary": "Fix the outlook.", "unassessed": "on"},
         )
         assert response["Location"] == PAGE
         review = review_of(reviewer, in_review)
@@ -580,8 +581,10 @@ class TestSubmittingAReview:
         assert review_of(reviewer, in_review).status == "open"
 
     def test_submitting_twice_is_a_message(self, in_review, reviewer, as_reviewer):
-        as_reviewer.post(f"{PAGE}submit/", {"recommendation": "approve"})
-        response = as_reviewer.post(f"{PAGE}submit/", {"recommendation": "reject"})
+        as_reviewer.post(f"{PAGE}submit/", {"recommendation": "approve", "unassessed": "on"})
+        response = as_reviewer.post(
+            f"{PAGE}submit/", {"recommendation": "reject", "unassessed": "on"}
+        )
         assert messages_of(response)[-1] == (
             "This review is closed: it was submitted or its round has ended."
         )
@@ -595,6 +598,7 @@ class TestSubmittingAReview:
             f"{PAGE}submit/",
             {
                 "recommendation": "approve",
+                "unassessed": "on",
                 "status": "closed",
                 "round": 9,
                 "reviewer": other_reviewer.pk,
@@ -636,7 +640,7 @@ class TestIndependence:
 
     def test_after_submitting_they_see_it(self, assessed_by_reviewer, other_reviewer, as_other):
         as_other.post(claim_url(factual(assessed_by_reviewer), "assess"), {"verdict": "supported"})
-        as_other.post(f"{PAGE}submit/", {"recommendation": "approve"})
+        as_other.post(f"{PAGE}submit/", {"recommendation": "approve", "unassessed": "on"})
         html = as_other.get(PAGE).content.decode()
         assert "A-CANARY: no brigade there." in html
         assert '<span class="verdict verdict--disputed">Disputed</span>' in html
@@ -975,7 +979,7 @@ def test_paper_page_queries_are_the_same_for_3_and_90_claims_on_every_part(
     client = client_for(request.getfixturevalue(persona))
     # An editor's page also asks which workflow actions are theirs (papers/actions.py): their
     # role and the publish permission.
-    queries = {"reviewer": 15, "other_reviewer": 15, "editor": 20}[persona]
+    queries = {"reviewer": 16, "other_reviewer": 16, "editor": 21}[persona]
     with django_assert_num_queries(queries):
         assert client.get("/review/small/").status_code == 200
     for part, first, last in [(1, 1, 30), (2, 31, 60), (3, 61, 90)]:

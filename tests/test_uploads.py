@@ -3,6 +3,7 @@
 import os
 import re
 import struct
+import time
 import zlib
 from io import BytesIO
 
@@ -224,6 +225,47 @@ def test_a_long_animation_counts_all_its_frames_against_the_pixel_limit(editor_c
     assert response.status_code == 400
     assert response.json() == {"image": [uploads.TOO_MANY_PIXELS]}
     assert stored(media_root) == []
+
+
+def gif_of_frames(count):
+    """A GIF of `count` one-pixel frames of 20 ms, black and white in turn (a stored copy keeps
+    every frame), about 23 bytes a frame, written by hand: Pillow takes seconds to make 60,000."""
+    header = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff"
+    loop = b"!\xff\x0bNETSCAPE2.0\x03\x01\0\0\0"
+
+    def frame(pixel):
+        return (
+            b"!\xf9\x04\x04\x02\0\0\0"  # graphic control: 20 ms
+            + b","
+            + struct.pack("<HHHHB", 0, 0, 1, 1, 0)  # a 1 × 1 image
+            + bytes([2, 2, 0x44 | pixel << 3, 1, 0])  # its pixel, LZW-coded: clear, pixel, end
+        )
+
+    black, white = frame(0), frame(1)
+    return header + loop + (black + white) * (count // 2) + black * (count % 2) + b";"
+
+
+def test_an_animation_of_60000_tiny_frames_is_refused_at_once(editor_client, media_root):
+    """Far below the pixel limit (60,000 pixels in all), but 5 s to re-encode frame by frame."""
+    content = gif_of_frames(60_000)
+    assert len(content) > 1_000_000
+    started = time.perf_counter()
+    response = post_image(editor_client, upload_of(content, "long.gif", "image/gif"))
+    assert time.perf_counter() - started < 1
+    assert response.status_code == 400
+    assert response.json() == {"image": [uploads.TOO_MANY_FRAMES]}
+    assert stored(media_root) == []
+
+
+def test_an_animation_may_have_200_frames_not_201(editor_client, media_root):
+    path, extension = stored_image(
+        editor_client, media_root, upload_of(gif_of_frames(200), "ok.gif", "image/gif")
+    )
+    with Image.open(path) as image:
+        assert (extension, image.n_frames) == ("gif", 200)
+    response = post_image(editor_client, upload_of(gif_of_frames(201), "no.gif", "image/gif"))
+    assert response.status_code == 400
+    assert response.json() == {"image": [uploads.TOO_MANY_FRAMES]}
 
 
 def test_a_file_over_5_mb_is_refused_before_decoding(editor_client, media_root):

@@ -3,19 +3,23 @@ claims, threads and assessments, and the editors' workflow buttons.
 
 Every page fetches its paper through `permissions.paper_for_review` (404 for anyone outside the
 paper's review) and looks claims and comments up within that paper. Every action calls one
-`workflow` function and redirects with a message; a `WorkflowError` becomes that message.
+`workflow` function and redirects with a message; a `WorkflowError` becomes that message. A page
+that updates in place (review.js) posts the same forms asking for JSON (`Accept:
+application/json`) and gets the claim's panel and the reviewer's progress re-rendered instead.
+A comment the user may not see answers exactly as one that does not exist (papers.independence).
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from papers import actions, forms, permissions, workflow, workspace
-from papers.models import Assignment, Comment, Paper
+from papers import actions, forms, independence, permissions, workflow, workspace
+from papers.models import Assignment, Paper
 
 Stage = Paper.Stage
 
@@ -60,20 +64,19 @@ def comment(request, slug, public_id):
     paper = permissions.paper_for_review(request.user, slug)
     claim = _claim_in(paper, public_id, request.user)
     form = forms.CommentForm(request.POST)
-    if form.is_valid():
-        parent = None
-        if form.cleaned_data["parent"]:
-            parent = _comment_in(paper, form.cleaned_data["parent"], request.user)
-        _attempt(
-            request,
-            lambda: workflow.add_comment(
-                claim, by=request.user, body=form.cleaned_data["body"], parent=parent
-            ),
-            "Your reply was added." if parent else "Your comment was added.",
-        )
-    else:
-        messages.error(request, forms.error_message(form))
-    return _back_to(claim)
+    if not form.is_valid():
+        return _answer(request, paper, claim, False, forms.error_message(form))
+    parent = None
+    if form.cleaned_data["parent"]:
+        parent = _comment_in(paper, form.cleaned_data["parent"], request.user)
+        if parent is None:
+            return _not_found(request, paper)
+    body = form.cleaned_data["body"]
+    ok, message = _run(
+        lambda: workflow.add_comment(claim, by=request.user, body=body, parent=parent),
+        "Your reply was added." if parent else "Your comment was added.",
+    )
+    return _answer(request, paper, claim, ok, message)
 
 
 @login_required
@@ -81,8 +84,23 @@ def comment(request, slug, public_id):
 def resolve(request, slug, comment_id):
     paper = permissions.paper_for_review(request.user, slug)
     comment = _comment_in(paper, comment_id, request.user)
-    _attempt(request, lambda: workflow.resolve_thread(comment, by=request.user), "Thread resolved.")
-    return _back_to(comment.claim)
+    if comment is None:
+        return _not_found(request, paper)
+    ok, message = _run(
+        lambda: workflow.resolve_thread(comment, by=request.user), "Thread resolved."
+    )
+    return _answer(request, paper, comment.claim, ok, message)
+
+
+@login_required
+@require_safe
+def thread(request, slug, comment_id):
+    """A comment's permanent address: the part of the workspace that shows it."""
+    paper = permissions.paper_for_review(request.user, slug)
+    comment = _comment_in(paper, comment_id, request.user)
+    if comment is None:
+        return _not_found(request, paper)
+    return _back_to(comment.claim, f"comment-{comment.pk}")
 
 
 @login_required
@@ -93,19 +111,37 @@ def assess(request, slug, public_id):
     review = _own_review(paper, request.user)
     form = forms.AssessmentForm(request.POST)
     if review is None:
-        messages.error(request, "You have no review of this round in which to assess claims.")
+        ok, message = False, "You have no review of this round in which to assess claims."
     elif form.is_valid():
         data = form.cleaned_data
-        _attempt(
-            request,
+        ok, message = _run(
             lambda: workflow.assess_claim(
                 review, claim, by=request.user, verdict=data["verdict"], note=data["note"]
             ),
             "Your assessment was saved.",
         )
     else:
-        messages.error(request, forms.error_message(form))
-    return _back_to(claim)
+        ok, message = False, forms.error_message(form)
+    return _answer(request, paper, claim, ok, message)
+
+
+@login_required
+@require_POST
+def confirm(request, slug):
+    """Every verdict carried into the reviewer's open review, confirmed in one action."""
+    paper = permissions.paper_for_review(request.user, slug)
+    review = _own_review(paper, request.user)
+    if review is None:
+        messages.error(request, "You have no review of this round in which to confirm verdicts.")
+    else:
+        try:
+            confirmed = workflow.confirm_carried(review, by=request.user)
+        except workflow.WorkflowError as error:
+            messages.error(request, str(error))
+        else:
+            plural = "" if confirmed == 1 else "s"
+            messages.success(request, f"{confirmed} carried verdict{plural} confirmed.")
+    return redirect(reverse("review:paper", args=[paper.slug]) + "#review-own-title")
 
 
 @login_required
@@ -113,8 +149,9 @@ def assess(request, slug, public_id):
 def submit(request, slug):
     paper = permissions.paper_for_review(request.user, slug)
     review = _own_review(paper, request.user)
+    missing = review.claim_total - review.assessed if review else 0
     if request.method == "POST":
-        form = forms.ReviewSubmissionForm(request.POST)
+        form = forms.ReviewSubmissionForm(request.POST, missing=missing)
         if review is None:
             messages.error(request, "You have no review of this round to submit.")
             return redirect("review:paper", paper.slug)
@@ -135,7 +172,8 @@ def submit(request, slug):
         form = forms.ReviewSubmissionForm(
             initial={"recommendation": review.recommendation, "summary": review.summary}
             if review
-            else None
+            else None,
+            missing=missing,
         )
     context = {"paper": paper, "review": review, "form": form, **workspace.recap(paper, review)}
     return render(request, "review/submit.html", context, status=400 if form.errors else 200)
@@ -177,19 +215,47 @@ def _claim_in(paper, public_id, user):
 
 
 def _comment_in(paper, pk, user):
-    comment = (
-        Comment.objects.select_related("claim__paper", "parent")
-        .filter(pk=pk, claim__paper=paper)
-        .first()
-    )
+    """The paper's comment `pk` if the user may see its thread, else None (then answer with
+    `_not_found`): a missing id and a hidden thread are logged and answered alike."""
+    editor = permissions.is_editor(user)
+    comment = independence.visible_comment(paper, user, pk, editor=editor)
     if comment is None:
         permissions.denied(user, "comment outside the paper", f"{paper.slug}/{pk}")
-        raise Http404("No such comment in this paper.")
     return comment
 
 
+def _not_found(request, paper):
+    return render(request, "review/not_found.html", {"paper": paper}, status=404)
+
+
 def _own_review(paper, user):
-    return paper.reviews.filter(reviewer=user, round=paper.round).first()
+    return paper.reviews.with_coverage().filter(reviewer=user, round=paper.round).first()
+
+
+def _run(action, success):
+    """(True, `success`) once the workflow call went through, or (False, why it was refused)."""
+    try:
+        action()
+    except workflow.WorkflowError as error:
+        return False, str(error)
+    return True, success
+
+
+def _answer(request, paper, claim, ok, message):
+    """After an action on a claim: back to its panel with the message or, for a page that
+    updates in place, the panel and the reviewer's progress as they are now, in JSON."""
+    if "application/json" not in request.headers.get("Accept", ""):
+        (messages.success if ok else messages.error)(request, message)
+        return _back_to(claim)
+    context = workspace.panel(paper, request.user, claim)
+    data = {
+        "ok": ok,
+        "message": message,
+        "claim": claim.public_id,
+        "panel": render_to_string("review/_claim.html", context, request).strip(),
+        "progress": render_to_string("review/_own_review.html", context, request).strip(),
+    }
+    return JsonResponse(data, status=200 if ok else 400)
 
 
 def _attempt(request, action, success=None):
@@ -204,9 +270,9 @@ def _attempt(request, action, success=None):
     return True
 
 
-def _back_to(claim):
-    """The claim's panel, on the part of the workspace that shows it."""
+def _back_to(claim, fragment=None):
+    """The claim's panel (or `fragment` in it), on the part of the workspace that shows it."""
     url = reverse("review:paper", args=[claim.paper.slug])
     part = workspace.part_of(claim)
     query = f"?part={part}" if part > 1 else ""
-    return redirect(f"{url}{query}#claim-note-{claim.public_id}")
+    return redirect(f"{url}{query}#{fragment or f'claim-note-{claim.public_id}'}")

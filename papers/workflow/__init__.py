@@ -30,7 +30,13 @@ from papers.workflow.publishing import (
     publish_paper,
     withdraw_paper,
 )
-from papers.workflow.reviewing import add_comment, assess_claim, resolve_thread, submit_review
+from papers.workflow.reviewing import (
+    add_comment,
+    assess_claim,
+    confirm_carried,
+    resolve_thread,
+    submit_review,
+)
 from papers.workflow.rounds import assign_reviewer, submit_paper, unassign_reviewer
 
 __all__ = [
@@ -45,6 +51,7 @@ __all__ = [
     "assess_claim",
     "assign_reviewer",
     "authors_fixed",
+    "confirm_carried",
     "create_share_link",
     "open_concern_claims",
     "publish_correction",

@@ -1,4 +1,5 @@
-"""What reviewers do in a round: comment on claims, resolve threads, assess claims, submit."""
+"""What reviewers do in a round: comment on claims, resolve threads, assess claims (or confirm
+the verdicts carried from their earlier rounds), submit."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -79,23 +80,103 @@ def assess_claim(review, claim, *, by, verdict, note=""):
                 "note": note,
                 "claim_text": claim.quote,
                 "claim_hash": claim.text_hash,
+                "carried_from": None,  # assessing again replaces a carried verdict
             },
         )
         already_open = claim.comments.filter(
             author=by, parent=None, round=review.round, resolved_at__isnull=True
         ).exists()
         if assessment.is_concern and not already_open:
-            label = assessment.get_verdict_display()
             Comment.objects.create(
                 claim=claim,
                 author=by,
                 author_name=name(by),
-                body=f"{label}: {note}" if note else label,
+                body=_concern_body(assessment),
                 claim_text=claim.quote,
                 round=review.round,
             )
         event(review.paper, Event.Action.ASSESS, by, note=f"{claim.public_id}: {verdict}")
     return assessment
+
+
+def carry_forward(review):
+    """As a reviewer's review of round N ≥ 2 opens, their latest verdict from an earlier submitted
+    review on each claim whose words have not changed since is copied into it, marked with the
+    round it was given in, until they confirm or change it. A carried concern opens a thread
+    unless one of theirs on the claim is still unresolved. Part of opening the round (no Event
+    of its own); returns the verdicts carried."""
+    earlier = (
+        Assessment.objects.filter(
+            review__paper_id=review.paper_id,
+            review__reviewer_id=review.reviewer_id,
+            review__round__lt=review.round,
+            review__status=Review.Status.SUBMITTED,
+        )
+        .select_related("review", "claim")
+        .order_by("review__round", "updated_at", "pk")
+    )
+    latest = {assessment.claim_id: assessment for assessment in earlier}
+    have = set(review.assessments.values_list("claim_id", flat=True))
+    carried = [
+        Assessment(
+            review=review,
+            claim=a.claim,
+            verdict=a.verdict,
+            note=a.note,
+            claim_text=a.claim.quote,
+            claim_hash=a.claim_hash,
+            # A verdict carried before and never confirmed keeps the round it was given in.
+            carried_from=a.carried_from or a.review.round,
+        )
+        for a in latest.values()
+        if a.claim_hash == a.claim.text_hash and a.claim_id not in have
+    ]
+    Assessment.objects.bulk_create(carried)
+    concerns = [a for a in carried if a.is_concern]
+    if concerns:
+        unresolved = set(
+            Comment.objects.filter(
+                claim__in=[a.claim for a in concerns],
+                author_id=review.reviewer_id,
+                parent=None,
+                resolved_at=None,
+            ).values_list("claim_id", flat=True)
+        )
+        author = review.reviewer
+        Comment.objects.bulk_create(
+            Comment(
+                claim=a.claim,
+                author=author,
+                author_name=name(author),
+                body=_concern_body(a),
+                claim_text=a.claim.quote,
+                round=review.round,
+            )
+            for a in concerns
+            if a.claim_id not in unresolved
+        )
+    return carried
+
+
+def confirm_carried(review, *, by):
+    """The reviewer confirms, in one action, every verdict carried into their open review whose
+    claim still reads as it did; returns how many were confirmed."""
+    _require_reviewer_of_review(by, review, "confirm carried verdicts")
+    with transaction.atomic():
+        review = _lock_open(review)
+        carried = review.assessments.exclude(carried_from=None).select_related("claim")
+        current = [a.pk for a in carried if not a.is_stale]
+        if not current:
+            raise WorkflowError("There are no carried verdicts to confirm.")
+        Assessment.objects.filter(pk__in=current).update(carried_from=None)
+        event(
+            review.paper,
+            Event.Action.CONFIRM,
+            by,
+            note=f"Round {review.round}: {len(current)} carried verdict"
+            f"{'' if len(current) == 1 else 's'} confirmed",
+        )
+    return len(current)
 
 
 def submit_review(review, *, by, recommendation, summary=""):
@@ -120,6 +201,11 @@ def submit_review(review, *, by, recommendation, summary=""):
             summary=review.summary,
         )
     return review
+
+
+def _concern_body(assessment):
+    label = assessment.get_verdict_display()
+    return f"{label}: {assessment.note}" if assessment.note else label
 
 
 def _require_reviewer_of_review(by, review, what):

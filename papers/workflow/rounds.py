@@ -15,6 +15,7 @@ from papers.workflow.base import (
     name,
     require_editor,
 )
+from papers.workflow.reviewing import carry_forward
 
 
 def assign_reviewer(paper, reviewer, *, by, due_date=None):
@@ -87,6 +88,8 @@ def _open_review(paper, assignment):
         reviewer=assignment.reviewer,
         defaults={"due_date": assignment.due_date},
     )
+    if created and paper.round > 1:
+        carry_forward(review)  # the reviewer's verdicts on words unchanged since they gave them
     if not created and review.status == Review.Status.CLOSED:
         # Unassigned and assigned again in the same round: they pick up where they left off.
         review.status = Review.Status.OPEN

@@ -1,5 +1,6 @@
 /* Review workspace: claim panels folded under the paragraph that holds their claim, opened in
- * place when the claim's number is activated.
+ * place when the claim's number is activated; verdicts, comments, replies and resolutions saved
+ * without reloading the page.
  *
  * Progressive enhancement only: without this script every panel is listed, open, after its
  * section, and every form posts as usual. No inline script or style is needed (strict CSP).
@@ -14,14 +15,21 @@
   document.documentElement.classList.add("review-js");
 
   var panels = {};
+  var lastAfter = new Map();
 
   function setOpen(panel, open) {
     panel.details.hidden = !open;
     panel.toggle.setAttribute("aria-expanded", String(open));
     panel.element.classList.toggle("review-claim--open", open);
-    panel.refs.forEach(function (ref) {
+    refsOf(panel.id).forEach(function (ref) {
       ref.setAttribute("aria-expanded", String(open));
     });
+  }
+
+  function refsOf(id) {
+    return Array.prototype.slice.call(
+      body.querySelectorAll('.claim-ref a[href="#claim-note-' + id + '"]')
+    );
   }
 
   function blockOf(mark) {
@@ -33,17 +41,15 @@
     return node.parentElement ? node : null;
   }
 
-  var lastAfter = new Map();
-
-  body.querySelectorAll("[data-claim-panel]").forEach(function (element) {
+  // A panel: its heading's content becomes a disclosure button; `place` moves it under the
+  // paragraph that holds its claim (a panel replaced after saving is already there).
+  function setUp(element, place) {
     var id = element.getAttribute("data-claim-panel");
     var details = element.querySelector("[data-claim-details]");
     var heading = element.querySelector(".review-claim__heading");
     if (!details || !heading) {
-      return;
+      return null;
     }
-
-    // Disclosure pattern: the heading's content becomes a button inside the heading.
     var toggle = document.createElement("button");
     toggle.type = "button";
     toggle.className = "review-claim__toggle";
@@ -53,36 +59,43 @@
     }
     heading.appendChild(toggle);
 
-    var mark = document.getElementById("claim-" + id);
-    var block = mark && blockOf(mark);
-    if (block) {
-      var after = lastAfter.get(block) || block;
-      after.insertAdjacentElement("afterend", element);
-      lastAfter.set(block, element);
-      element.classList.add("review-claim--inline");
+    if (place) {
+      var mark = document.getElementById("claim-" + id);
+      var block = mark && blockOf(mark);
+      if (block) {
+        var after = lastAfter.get(block) || block;
+        after.insertAdjacentElement("afterend", element);
+        lastAfter.set(block, element);
+        element.classList.add("review-claim--inline");
+      }
     }
 
-    var refs = Array.prototype.slice.call(
-      body.querySelectorAll('.claim-ref a[href="#claim-note-' + id + '"]')
-    );
-    refs.forEach(function (ref) {
-      ref.setAttribute("aria-controls", details.id);
-    });
-
-    var panel = { element: element, details: details, toggle: toggle, refs: refs };
+    var panel = { id: id, element: element, details: details, toggle: toggle };
     panels[id] = panel;
-    setOpen(panel, false);
-
     toggle.addEventListener("click", function () {
       setOpen(panel, details.hidden);
     });
-    refs.forEach(function (ref) {
+    element.querySelectorAll("form[data-in-place]").forEach(function (form) {
+      form.addEventListener("submit", saveInPlace);
+    });
+    return panel;
+  }
+
+  body.querySelectorAll("[data-claim-panel]").forEach(function (element) {
+    var panel = setUp(element, true);
+    if (!panel) {
+      return;
+    }
+    setOpen(panel, false);
+    refsOf(panel.id).forEach(function (ref) {
+      ref.setAttribute("aria-controls", panel.details.id);
       ref.addEventListener("click", function (event) {
         event.preventDefault();
-        var opening = details.hidden;
-        setOpen(panel, opening);
+        var current = panels[panel.id];
+        var opening = current.details.hidden;
+        setOpen(current, opening);
         if (opening) {
-          toggle.focus();
+          current.toggle.focus();
         }
       });
     });
@@ -102,13 +115,102 @@
       button.className = "button button--small button--quiet";
       button.textContent = spec[0];
       button.addEventListener("click", function () {
-        ids.forEach(function (id) {
+        Object.keys(panels).forEach(function (id) {
           setOpen(panels[id], spec[1]);
         });
       });
       tools.appendChild(button);
     });
     body.insertAdjacentElement("beforebegin", tools);
+  }
+
+  // Saving in place: the form is posted with fetch, asking for JSON; the answer carries the
+  // claim's panel and the reviewer's progress as the server renders them now, which replace
+  // the ones on the page. Any other answer (a page not found, a network error) falls back to
+  // posting the form as usual, so the outcome is never lost.
+  var status = document.createElement("p");
+  status.className = "review-status-line";
+  status.setAttribute("role", "status");
+  document.querySelector(".review-paper").appendChild(status);
+  var statusTimer = null;
+
+  function announce(text, ok) {
+    // One live region for the page; the messages of the last full page load make way.
+    document.querySelectorAll("main > .messages").forEach(function (old) {
+      old.remove();
+    });
+    status.textContent = text;
+    status.classList.toggle("review-status-line--error", !ok);
+    status.classList.add("review-status-line--shown");
+    clearTimeout(statusTimer);
+    statusTimer = setTimeout(function () {
+      status.classList.remove("review-status-line--shown");
+    }, 8000);
+  }
+
+  function fromHTML(markup) {
+    var template = document.createElement("template");
+    template.innerHTML = markup.trim();
+    return template.content.firstElementChild;
+  }
+
+  function replacePanel(id, markup) {
+    var old = panels[id];
+    var element = fromHTML(markup);
+    if (!old || !element) {
+      return;
+    }
+    if (old.element.classList.contains("review-claim--inline")) {
+      element.classList.add("review-claim--inline");
+    }
+    old.element.replaceWith(element);
+    lastAfter.forEach(function (after, block) {
+      if (after === old.element) {
+        lastAfter.set(block, element);
+      }
+    });
+    var panel = setUp(element, false);
+    setOpen(panel, true);
+    panel.toggle.focus({ preventScroll: true });
+  }
+
+  function replaceProgress(markup) {
+    var old = document.querySelector("[data-review-progress]");
+    var element = markup.trim() && fromHTML(markup);
+    if (old && element) {
+      old.replaceWith(element);
+    }
+  }
+
+  function saveInPlace(event) {
+    var form = event.currentTarget;
+    if (!window.fetch || !window.FormData || form.getAttribute("aria-busy") === "true") {
+      return;
+    }
+    event.preventDefault();
+    form.setAttribute("aria-busy", "true");
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") !== 0) {
+          throw new Error("Not an answer to update the page with.");
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        replacePanel(data.claim, data.panel);
+        replaceProgress(data.progress);
+        announce(data.message, data.ok);
+      })
+      .catch(function () {
+        form.removeAttribute("aria-busy");
+        form.submit();
+      });
   }
 
   // Arriving at a claim, thread or comment (after posting a form, or from a link): open its
