@@ -21,6 +21,8 @@ from django.views.decorators.http import require_http_methods
 from papers import anchoring, diffing, snapshots, workflow
 from papers.workflow.drafts import LABEL_MAX, SHARE_DAYS, SHARE_DAYS_DEFAULT
 
+SHARE_IDS = "share-%s"  # the form sits on the paper's page beside the paper's own fields
+
 
 class ShareForm(forms.Form):
     label = forms.CharField(
@@ -79,7 +81,7 @@ class DraftsAdminMixin:
         makes one, and where the draft can be read and compared."""
         return {
             "share_links": list(paper.share_links.active().order_by("expires_at", "pk")),
-            "share_form": ShareForm(),
+            "share_form": ShareForm(auto_id=SHARE_IDS),
             "share_url": _url("share", paper),
             "compare_url": _url("compare", paper),
             "preview_url": reverse("papers:preview", args=[paper.slug]),
@@ -107,7 +109,7 @@ class DraftsAdminMixin:
 
     def share_view(self, request, object_id):
         paper = self._paper(request, object_id)
-        form = ShareForm(request.POST if request.method == "POST" else None)
+        form = ShareForm(request.POST if request.method == "POST" else None, auto_id=SHARE_IDS)
         if form.is_valid():
             try:
                 data = form.cleaned_data
