@@ -185,17 +185,22 @@
 
   // --- "Mark as claim" ------------------------------------------------------------------------------
 
-  var add = root.querySelector("[data-marking-add]");
-  add.textContent = "Mark as claim";
-  add.setAttribute("aria-describedby", "marking-help");
-  add.setAttribute("aria-haspopup", "dialog");
+  function markButton(className) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = className;
+    button.textContent = "Mark as claim";
+    button.setAttribute("aria-haspopup", "dialog");
+    return button;
+  }
 
-  var floating = document.createElement("button");
-  floating.type = "button";
-  floating.className = "button marking__float";
-  floating.textContent = "Mark as claim";
+  // The link to the claim admin's add form becomes the button that opens the form here.
+  var add = markButton("button marking__add");
+  add.setAttribute("aria-describedby", "marking-help");
+  root.querySelector("[data-marking-add]").replaceWith(add);
+
+  var floating = markButton("button marking__float");
   floating.hidden = true;
-  floating.setAttribute("aria-haspopup", "dialog");
   text.insertAdjacentElement("afterend", floating);
 
   // Pressing these buttons must not undo the selection they act on.
