@@ -87,10 +87,15 @@ class TestTheSectionPage:
         assert '<script src="/static/papers/marking.js" defer></script>' in body
         assert "<script>" not in body and " onclick=" not in body
 
-    def test_claim_text_is_escaped(self, editor_client, section):
-        ClaimFactory(section=section, quote="Russia tests it often.", note="<b>x</b>")
+    def test_words_notes_and_tag_names_are_escaped(self, editor_client, draft):
+        section = SectionFactory(paper=draft, body="Russia <b>tests</b> it often.")
+        claim = ClaimFactory(section=section, quote="Russia <b>tests</b> it", note="<i>n</i>")
+        claim.tags.add(TagFactory(name="<i>NATO</i>"))
         body = editor_client.get(page_url(section)).content.decode()
-        assert "<b>x</b>" not in body
+        assert f'id="claim-{claim.public_id}"' in body
+        assert "“Russia &lt;b&gt;tests&lt;/b&gt; it”" in body
+        assert "&lt;i&gt;NATO&lt;/i&gt;" in body
+        assert "<b>tests" not in body and "<i>n" not in body and "<i>NATO" not in body
 
     def test_marking_costs_the_same_queries_for_one_claim_as_for_twenty(self, editor_client):
         def queries(claims):

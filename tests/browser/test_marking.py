@@ -101,6 +101,13 @@ def test_an_editor_marks_repeated_words_as_a_claim_with_a_kind_and_tags(
     tags.fill("Collective defence")
     form.get_by_role("option", name="Create tag “Collective defence”").click()
     expect(form.get_by_role("button", name="Remove tag Collective defence")).to_be_visible()
+    sources = form.get_by_label("Find a source by title or URL")
+    sources.fill("ICDS")
+    form.get_by_role("option", name="Add a new source “ICDS”…").click()
+    expect(form.get_by_label("Source title")).to_have_value("ICDS")
+    form.get_by_label("Source URL").fill("icds.ee/baltic")
+    form.get_by_role("button", name="Add this source").click()
+    expect(form.get_by_role("button", name="Remove source ICDS")).to_be_visible()
     form.get_by_role("button", name="Save claim").click()
 
     expect(form).to_be_hidden()
@@ -108,11 +115,26 @@ def test_an_editor_marks_repeated_words_as_a_claim_with_a_kind_and_tags(
     claim = Claim.objects.get(section=section, quote="collective defense")
     assert claim.kind == "factual"
     assert sorted(claim.tags.values_list("slug", flat=True)) == ["collective-defence", "nato"]
+    assert list(claim.sources.values_list("url", flat=True)) == ["https://icds.ee/baltic"]
     second = rendering.occurrences(section.body_text, "collective defense")[1]
     assert claim.locate() == (second, second + len("collective defense"))
     mark = page.locator(f"#claim-{claim.public_id}")
     expect(mark).to_have_class("claim claim--factual marking__saved")
     expect(mark).to_be_focused()
+
+    # Choosing the highlight opens the claim's form; saving changes it in place.
+    mark.click()
+    form = page.get_by_role("dialog", name=f"Claim {claim_number(page, claim)}")
+    expect(form.get_by_role("button", name="Remove source ICDS")).to_be_visible()
+    form.get_by_label("Kind").select_option("normative")
+    form.get_by_label("Note").fill("Spelled as in the source.")
+    form.get_by_role("button", name="Save claim").click()
+    expect(form).to_be_hidden()
+    expect(page.locator(f"#claim-{claim.public_id}")).to_have_class(
+        "claim claim--normative marking__saved"
+    )
+    claim.refresh_from_db()
+    assert (claim.kind, claim.note) == ("normative", "Spelled as in the source.")
     assert not page.csp_errors
 
 
