@@ -16,6 +16,7 @@ from markdownx.models import MarkdownxField
 from papers import anchoring, audit, outline
 from papers.admin_desk import offers, record_content_edit
 from papers.admin_forms import MarkdownWidget, SectionForm
+from papers.admin_marking import ClaimMarkingMixin
 from papers.models import Paper, Section
 
 
@@ -24,7 +25,7 @@ def paper_url(paper_id):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(ClaimMarkingMixin, admin.ModelAdmin):
     form = SectionForm
     fields = ["paper", "heading", "place", "body", "opened_version"]
     autocomplete_fields = ["paper"]
