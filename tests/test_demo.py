@@ -49,6 +49,8 @@ def test_the_demo_accounts_have_their_roles(settings):
     assert permissions.is_editor(editor)
     assert not permissions.is_editor(reviewer)
     assert reviewer.groups.filter(name=permissions.REVIEWERS).exists()
+    # Addresses of their own, so that notifications and the password reset reach them.
+    assert (editor.email, reviewer.email) == ("editor@example.org", "reviewer@example.org")
     # django-axes checks every sign-in against its lockouts, which needs the request.
     assert Client().login(request=HttpRequest(), username="editor", password="standpoint-editor")
 

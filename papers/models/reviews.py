@@ -9,21 +9,16 @@ from papers.models.content import Claim, Paper
 
 
 class AssignmentQuerySet(models.QuerySet):
-    def for_dashboard(self):
-        return self.select_related("paper", "paper__live_version").order_by("due_date", "pk")
-
-    def with_progress_of(self, user):
-        """Each assignment with the status of `user`'s review of the paper's current round and
-        how many claims it has assessed so far, of how many."""
-        paper, current_round = models.OuterRef("paper"), models.OuterRef("paper__round")
-        mine = Review.objects.filter(paper=paper, reviewer=user, round=current_round)
-        assessed = Assessment.objects.filter(
-            review__paper=paper, review__reviewer=user, review__round=current_round
+    def waiting(self):
+        """Assignments whose reviewer has had no review of the paper yet: they wait for it to
+        be submitted for review (each round opens a review for every assigned reviewer)."""
+        reviews = Review.objects.filter(
+            paper=models.OuterRef("paper"), reviewer=models.OuterRef("reviewer")
         )
-        return self.annotate(
-            review_status=models.Subquery(mine.values("status")[:1]),
-            assessed=subqueries.count(assessed),
-            claim_total=subqueries.count(Claim.objects.filter(paper=models.OuterRef("paper"))),
+        return (
+            self.filter(~models.Exists(reviews))
+            .select_related("paper")
+            .order_by(models.F("due_date").asc(nulls_last=True), "pk")
         )
 
 
@@ -68,6 +63,36 @@ class ReviewQuerySet(models.QuerySet):
             .filter(status=Review.Status.SUBMITTED)
             .filter(assessed__gte=models.F("claim_total"))
         )
+
+    def in_progress(self):
+        """Open reviews of the round now open: what their reviewers still have to do."""
+        return self.of_current_rounds().filter(status=Review.Status.OPEN)
+
+    def to_do_of(self, user):
+        """`user`'s reviews in progress, soonest due first, with their coverage and `carried`,
+        the verdicts carried from their last round that they have yet to confirm."""
+        carried = Assessment.objects.filter(
+            review=models.OuterRef("pk"), carried_from__isnull=False
+        )
+        return (
+            self._of_assignments_of(user)
+            .in_progress()
+            .with_coverage()
+            .annotate(carried=subqueries.count(carried))
+            .order_by(models.F("due_date").asc(nulls_last=True), "pk")
+        )
+
+    def done_by(self, user):
+        """`user`'s reviews they are done with, newest first: submitted, or their round over
+        (closed, or the paper decided on) before they submitted."""
+        in_progress = Review.objects.in_progress().values("pk")
+        return (
+            self._of_assignments_of(user).exclude(pk__in=in_progress).order_by("-created_at", "-pk")
+        )
+
+    def _of_assignments_of(self, user):
+        # Unassigned from a paper, a reviewer no longer sees it, nor their reviews of it.
+        return self.filter(reviewer=user, paper__assignments__reviewer=user).select_related("paper")
 
     def of_current_rounds(self):
         """Reviews of the round now open on papers in review: the ones editors wait on."""

@@ -18,8 +18,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from papers import actions, forms, independence, permissions, workflow, workspace
-from papers.models import Assignment, Paper
+from papers import actions, forms, independence, outcomes, permissions, workflow, workspace
+from papers.models import Assignment, Paper, Review
 
 Stage = Paper.Stage
 
@@ -30,13 +30,17 @@ Stage = Paper.Stage
 @login_required
 @require_safe
 def dashboard(request):
+    """A reviewer's work: to do (reviews in progress, assignments waiting for a round) and done
+    (each finished review with what became of its round); editors also see every paper with
+    reviewers."""
     editor = permissions.is_editor(request.user)
     papers = []
     if editor:
         papers = sorted(Paper.objects.under_review(), key=lambda p: p.stage != Stage.IN_REVIEW)
-    assignments = Assignment.objects.filter(reviewer=request.user).for_dashboard()
     context = {
-        "assignments": list(assignments.with_progress_of(request.user)),
+        "in_progress": list(Review.objects.to_do_of(request.user)),
+        "waiting": list(Assignment.objects.filter(reviewer=request.user).waiting()),
+        "done": outcomes.attach(list(Review.objects.done_by(request.user))),
         "papers": papers,
         "is_editor": editor,
     }

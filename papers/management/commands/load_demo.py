@@ -49,9 +49,14 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo account {name} / {password} at {settings.SITE_URL}{where}")
 
     def _account(self, username, password, group, is_staff):
-        user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"is_staff": is_staff, "first_name": username.title()}
-        )
+        # example.org is reserved for examples (RFC 2606): the demo's emails reach nobody, and
+        # the password reset can be tried with the console mail backend of `make run`.
+        defaults = {
+            "is_staff": is_staff,
+            "first_name": username.title(),
+            "email": f"{username}@example.org",
+        }
+        user, created = get_user_model().objects.get_or_create(username=username, defaults=defaults)
         if created:
             user.set_password(password)
             user.save()
