@@ -67,8 +67,6 @@ class DeskAdminMixin:
             "orphan_offers": offers(plan.orphans),
             "reorder_url": reverse("admin:papers_paper_reorder", args=[paper.pk]),
             "add_section_url": reverse("admin:papers_section_add") + f"?paper={paper.pk}",
-            "orphans_url": reverse("admin:papers_claim_changelist")
-            + f"?paper__id__exact={paper.pk}&orphaned=yes",
         }
 
     def reorder_view(self, request, object_id):

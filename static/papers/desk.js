@@ -1,25 +1,33 @@
 // The editor's desk in the admin. Leaving a paper's or a section's page with unsaved changes
 // asks first; an image dropped or pasted into a section's editor asks for its description (alt
-// text) and writes it into the Markdown. Without this script the forms work the same, and the
-// image's Markdown, ![](address), is valid as it is.
+// text) and writes it into the Markdown; the autocomplete widgets' search fields get labels.
+// Without this script the forms work the same, and an image's Markdown, ![](address), is valid
+// as it is.
 "use strict";
 
 (function () {
   const GUARDED = "#paper_form, #section_form";
   let prompts = 0;
 
+  function state(form) {
+    // What saving would send: a change typed and then undone leaves nothing to lose.
+    const fields = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrfmiddlewaretoken" && typeof value === "string") {
+        fields.push(name + "=" + value);
+      }
+    });
+    return fields.join("&");
+  }
+
   function guard(form) {
+    const opened = state(form);
     // A page shown again with errors holds input that was not saved.
-    let dirty = document.querySelector(".errornote") !== null;
-    const changed = function () { dirty = true; };
-    form.addEventListener("input", changed);
-    form.addEventListener("change", changed);
-    // markdownx writes an uploaded image's Markdown without an input event; its own events do
-    // not bubble, so they are caught on the way down.
-    form.addEventListener("markdownx.fileUploadEnd", changed, true);
-    form.addEventListener("submit", function () { dirty = false; });
+    const refused = document.querySelector(".errornote") !== null;
+    let leaving = false;
+    form.addEventListener("submit", function () { leaving = true; });
     window.addEventListener("beforeunload", function (event) {
-      if (dirty) {
+      if (!leaving && (refused || state(form) !== opened)) {
         event.preventDefault();
         event.returnValue = ""; // browsers show their own question
       }
@@ -36,7 +44,7 @@
     if (at === -1 || !alt.trim()) {
       return;
     }
-    const described = "![" + escapeAlt(alt) + code.slice(3);
+    const described = "![" + escapeAlt(alt) + code.slice(2); // code is ![](address)
     editor.value = editor.value.slice(0, at) + described + editor.value.slice(at + code.length);
     editor.setSelectionRange(at + described.length, at + described.length);
     editor.dispatchEvent(new Event("input", { bubbles: true })); // the preview follows
@@ -88,8 +96,26 @@
     input.focus();
   }
 
+  function labelSearchFields() {
+    // The admin's autocomplete widgets (select2) add a search field of their own, unlabelled:
+    // it takes the label of the field it searches for.
+    document.querySelectorAll(".select2-search__field:not([aria-label])").forEach(function (field) {
+      const widget = field.closest(".select2");
+      const select = widget && widget.previousElementSibling;
+      const label = select && select.id && document.querySelector("label[for='" + select.id + "']");
+      if (label) {
+        field.setAttribute("aria-label", label.textContent.replace(/:\s*$/, "").trim());
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(GUARDED).forEach(guard);
+    const main = document.getElementById("content-main");
+    if (main) {
+      labelSearchFields();
+      new MutationObserver(labelSearchFields).observe(main, { childList: true, subtree: true });
+    }
   });
   document.addEventListener("markdownx.fileUploadEnd", askForAlt, true);
 })();

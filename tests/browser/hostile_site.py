@@ -178,6 +178,7 @@ def build_site():
         "tags": [tag.slug for tag in tags.values()],
         "claims": [claim.public_id for claim in claims],
         "claim_pk": claims[1].pk,
+        "section_pk": claims[1].section_id,
         "paper_pk": paper.pk,
         "users": people,
     }

@@ -34,7 +34,8 @@ def open_section_editor(page, live_server):
     sign_in_as_editor(page, live_server)
     page.goto(live_server.url + "/admin/papers/paper/")
     page.get_by_role("link", name=PAPER).click()
-    return page.locator("textarea.markdownx-editor").nth(1)  # the standfirst is the first
+    page.locator("#outline tbody th a").first.click()  # the first section's own page
+    return page.locator("textarea.markdownx-editor")
 
 
 def drop(body, name, content_type, content):
@@ -55,7 +56,7 @@ def test_a_dropped_image_is_uploaded_inserted_and_served(demo, live_server, page
     expect(body).to_have_value(code)
     url = code.search(body.input_value()).group(1)
     # The preview renders the image from our own origin, which the site's CSP allows.
-    image = page.locator(".markdownx-preview").nth(1).locator(f'img[src="{url}"]')
+    image = page.locator(".markdownx-preview").locator(f'img[src="{url}"]')
     expect(image).to_be_visible()
     assert image.evaluate("img => img.naturalWidth") == 60
     # Django's live server answers /media/ itself (not through our view, whose headers

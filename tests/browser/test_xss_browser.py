@@ -175,8 +175,11 @@ def use_review_js(page, expect):
 def preview_every_payload(page, expect):
     """markdownx posts a section's text on input and writes the answer into the page."""
     text = joined(range(len(PAYLOADS)), "preview") + "\n\nPreview done."
-    page.locator("textarea.markdownx-editor").nth(1).fill(text)
-    expect(page.locator(".markdownx-preview").nth(1)).to_contain_text("Preview done.")
+    editor = page.locator("textarea.markdownx-editor")  # a section's page has one
+    saved = editor.input_value()
+    editor.fill(text)
+    expect(page.locator(".markdownx-preview")).to_contain_text("Preview done.")
+    editor.fill(saved)  # nothing left unsaved: leaving the page asks nothing
 
 
 def pick_claim_words(page, expect):
@@ -234,7 +237,8 @@ SHOWS = {
     "submit a review": {"title", "body", "assessment_note"},
     "admin papers": {"title", "tag_name"},
     "admin paper search": {"admin_search"},
-    "admin paper": TEXT - {"source_quote", "source_url"} | LISTING | {"preview", "comment"},
+    "admin paper": {"heading", "body", "tag_name", "comment"} | LISTING,
+    "admin section": {"heading", "body", "preview", "note", "source_title", "tag_name"},
     "admin claims": {"title", "body", "heading"},
     "admin claim": {"body", "heading", "note", "source_title", "tag_name"},
     "admin index": {"first_name"},
@@ -253,6 +257,7 @@ def tour(site):
     first, second = site["tags"][:2]  # the first two payloads short enough for a tag's name
     paper = f"/admin/papers/paper/{site['paper_pk']}/"
     claim = f"/admin/papers/claim/{site['claim_pk']}/"
+    section = f"/admin/papers/section/{site['section_pk']}/"
     return [
         ("reader", "home", "/", None),
         ("reader", "papers", "/papers/", None),
@@ -283,7 +288,8 @@ def tour(site):
         ("rob", "submit a review", "/review/hostile/submit/", None),
         ("editor", "admin papers", "/admin/papers/paper/", None),
         ("editor", "admin paper search", f"/admin/papers/paper/?q={search}", None),
-        ("editor", "admin paper", paper + "change/", preview_every_payload),
+        ("editor", "admin paper", paper + "change/", None),
+        ("editor", "admin section", section + "change/", preview_every_payload),
         ("editor", "admin claims", "/admin/papers/claim/", None),
         ("editor", "admin claim", claim + "change/", pick_claim_words),
     ]  # fmt: skip
