@@ -70,8 +70,11 @@ def in_review(assigned, editor):
 
 
 def recommend_approval(paper, reviewer):
-    """`reviewer` submits their review of the current round, recommending approval."""
+    """`reviewer` submits their review of the current round, recommending approval, with a
+    verdict on every claim (what approval rests on)."""
     review = Review.objects.get(paper=paper, reviewer=reviewer, round=paper.round)
+    for claim in paper.claims.exclude(assessments__review=review):
+        workflow.assess_claim(review, claim, by=reviewer, verdict="supported")
     return workflow.submit_review(review, by=reviewer, recommendation="approve")
 
 

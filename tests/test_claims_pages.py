@@ -49,7 +49,8 @@ def paper_with_claims(editor, count, *, slug=None, kind=Claim.Kind.FACTUAL, tags
 
 def review_and_publish(paper, *, editor, reviewers, verdicts, correction=""):
     """Each reviewer assesses the claims as `verdicts` says ({claim: verdict or (verdict, note)})
-    and recommends; the editor approves and publishes (overriding open concerns)."""
+    and recommends; the editor approves (overriding claims left unchecked) and publishes
+    (overriding open concerns)."""
     for reviewer in reviewers:
         if not paper.assignments.filter(reviewer=reviewer).exists():
             workflow.assign_reviewer(paper, reviewer, by=editor)
@@ -60,7 +61,7 @@ def review_and_publish(paper, *, editor, reviewers, verdicts, correction=""):
             verdict, note = verdict if isinstance(verdict, tuple) else (verdict, "")
             workflow.assess_claim(review, claim, by=reviewer, verdict=verdict, note=note)
         workflow.submit_review(review, by=reviewer, recommendation="approve")
-    workflow.approve_paper(paper, by=editor)
+    workflow.approve_paper(paper, by=editor, override_reason="Unchecked claims are shown so.")
     override = "Concerns are shown to readers."
     if correction:
         return workflow.publish_correction(

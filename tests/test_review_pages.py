@@ -47,8 +47,12 @@ def in_review(draft, editor, reviewer, other_reviewer):
 
 @pytest.fixture
 def reviewed(in_review, reviewer):
-    """In review with reviewer's review submitted (so it may be approved), other_reviewer's open."""
-    workflow.submit_review(review_of(reviewer, in_review), by=reviewer, recommendation="approve")
+    """In review with reviewer's review submitted with a verdict on every claim (so it may be
+    approved), other_reviewer's open."""
+    review = review_of(reviewer, in_review)
+    for claim in in_review.claims.all():
+        workflow.assess_claim(review, claim, by=reviewer, verdict="supported")
+    workflow.submit_review(review, by=reviewer, recommendation="approve")
     return in_review
 
 
