@@ -65,9 +65,12 @@ def in_review(paper, editor, reviewers):
 
 
 def approved(paper, editor, reviewer):
-    """Through a review round to "approved": submitted, reviewed, approved."""
+    """Through a review round to "approved": submitted, reviewed (a verdict on every claim, as
+    approval needs), approved."""
     paper = in_review(paper, editor, [reviewer])
     review = paper.reviews.get(round=paper.round, reviewer=reviewer)
+    for claim in paper.claims.exclude(assessments__review=review):
+        workflow.assess_claim(review, claim, by=reviewer, verdict="supported")
     workflow.submit_review(review, by=reviewer, recommendation="approve", summary="Fine.")
     return workflow.approve_paper(Paper.objects.get(pk=paper.pk), by=editor)
 
