@@ -431,3 +431,24 @@ def test_publish_scheduled_refuses_a_paper_changed_since_approval(
     assert err.getvalue().startswith(f"Refused “A quietly changed title” ({draft.slug}):")
     assert not Version.objects.exists()
     assert current(draft).stage == Stage.APPROVED  # it waits for an editor to look again
+
+
+def test_a_source_edit_costs_the_same_queries_however_many_drafts_cite_it(editor_client):
+    """Only papers with an open round are looked at one by one; drafts cost nothing each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import ClaimFactory
+
+    def save_with(citing):
+        source = SourceFactory()
+        for _ in range(citing):
+            ClaimFactory().sources.add(source)
+        data = {"title": "Renamed", "url": "https://www.nato.int/", "publisher": "NATO"}
+        with CaptureQueriesContext(connection) as queries:
+            response = editor_client.post(f"/admin/papers/source/{source.pk}/change/", data)
+        assert response.status_code == 302
+        return len(queries)
+
+    save_with(0)  # the first request warms the caches (content types)
+    assert save_with(1) == save_with(6)

@@ -27,6 +27,14 @@ User = get_user_model()
 # While a round is open, who edits is recorded (four eyes) and an approval can be undone.
 ROUND_OPEN = (Stage.IN_REVIEW, Stage.APPROVED)
 CHANGES_LISTED = 12  # at most this many changes are named in an event or an email
+# A claim's parts, as the changes name them.
+CLAIM_PARTS = [
+    ("words", "reworded"),
+    ("kind", "kind"),
+    ("note", "note"),
+    ("tags", "tags"),
+    ("sources", "sources"),
+]
 
 
 def fingerprint(paper):
@@ -54,6 +62,7 @@ def require_approved_content(paper):
 
 
 def digest(reviewable):
+    """SHA-256 of reviewable content (see `content`) as canonical JSON."""
     canonical = json.dumps(reviewable, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -128,16 +137,6 @@ def changes(old, new):
             found.append(f"claim {claim['id']} {', '.join(what)}")
     found += [f"claim {id_} removed" for id_ in old_claims if id_ not in new_ids]
     return found
-
-
-# A claim's parts as the changes name them.
-CLAIM_PARTS = [
-    ("words", "reworded"),
-    ("kind", "kind"),
-    ("note", "note"),
-    ("tags", "tags"),
-    ("sources", "sources"),
-]
 
 
 def summarize(found):
