@@ -6,13 +6,13 @@ Positions are kept 0, 1, 2 … in reading order; editors see and type places cou
 Everything here reads a fixed number of queries whatever the paper's length.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Prefetch
+from django.db.models import Max
 
 from papers import verdicts
 from papers.models import Assessment, Review, Section
@@ -126,12 +126,9 @@ def outline(paper):
         paper.sections.only("pk", "paper_id", "position", "heading", "anchor", "body_text")
     )
     by_pk = {section.pk: section for section in sections}
-    submitted = Assessment.objects.filter(review__status=Review.Status.SUBMITTED).select_related(
-        "review"
-    )
     claims = paper.claims.only(
         "pk", "paper_id", "section_id", "public_id", "quote", "prefix", "suffix", "orphaned", "kind"
-    ).prefetch_related(Prefetch("assessments", queryset=submitted))
+    )
     placed, orphans = [], []
     for claim in claims:
         claim.section = by_pk.get(claim.section_id)
@@ -143,9 +140,12 @@ def outline(paper):
         else:
             placed.append(((claim.section.position, claim.section.pk, where[0], claim.pk), claim))
     ordered = [claim for _, claim in sorted(placed)] + [claim for _, claim in sorted(orphans)]
+    verdicts_of = _submitted_assessments(paper, ordered)
+    unchecked = verdicts.summarize([])
     for number, claim in enumerate(ordered, start=1):
         claim.number = number
-        claim.status = verdicts.summarize(claim.assessments.all())
+        mine = verdicts_of.get(claim.pk)
+        claim.status = verdicts.summarize(mine) if mine else unchecked
     per_section = Counter(claim.section_id for claim in ordered)
     orphaned = Counter(claim.section_id for claim in ordered if claim.is_orphan)
     rows = [
@@ -161,3 +161,17 @@ def outline(paper):
     return Outline(
         sections=rows, claims=ordered, orphans=[claim for claim in ordered if claim.is_orphan]
     )
+
+
+def _submitted_assessments(paper, claims):
+    """{claim pk: its assessments in submitted reviews}, each knowing its claim: one query, and
+    none of the per-claim querysets that prefetch_related would make for every claim."""
+    by_pk = {claim.pk: claim for claim in claims}
+    found = defaultdict(list)
+    submitted = Assessment.objects.filter(
+        claim__paper=paper, review__status=Review.Status.SUBMITTED
+    ).select_related("review")
+    for assessment in submitted:
+        assessment.claim = by_pk[assessment.claim_id]  # for is_stale, without a query
+        found[assessment.claim_id].append(assessment)
+    return found
