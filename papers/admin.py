@@ -1,7 +1,7 @@
 """The editors' admin: a paper's page with its outline of sections and its claims
 (papers/admin_desk.py), each section on a page of its own (papers/admin_sections.py), the
-workflow buttons (papers/admin_workflow.py), and read-only records of reviews, versions and
-events."""
+workflow buttons (papers/admin_workflow.py), claims, tags and sources. Read-only records of
+reviews, versions and events: papers/admin_records.py."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,6 +15,7 @@ from markdownx.models import MarkdownxField
 
 from papers import (
     admin_people,  # noqa: F401  (registers the people admin)
+    admin_records,  # noqa: F401  (registers the read-only records)
     admin_sections,  # noqa: F401  (registers the sections' own pages)
     audit,
     pagecache,
@@ -25,16 +26,11 @@ from papers.admin_drafts import DraftsAdminMixin
 from papers.admin_forms import ConflictMixin, MarkdownWidget, differing
 from papers.admin_workflow import ORPHANED, WorkflowAdminMixin
 from papers.models import (
-    Assessment,
     Claim,
-    Comment,
-    Event,
     Paper,
-    Review,
     Section,
     Source,
     Tag,
-    Version,
 )
 
 MARKDOWN_WIDGETS = {MarkdownxField: {"widget": MarkdownWidget}}
@@ -374,60 +370,3 @@ class SourceAdmin(admin.ModelAdmin):
 def _papers_citing(source_ids):
     papers = Paper.objects.filter(claims__sources__in=source_ids)
     return set(papers.values_list("pk", flat=True))
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records (published versions, events) and reviewers' work: editors read them here; they
-    change only through the workflow (R29)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Version)
-class VersionAdmin(ReadOnlyAdmin):
-    list_display = ["title", "number", "is_correction", "published_at", "published_by_name"]
-    list_filter = ["is_correction"]
-    search_fields = ["title", "note"]
-    exclude = ["snapshot", "body_html", "standfirst_html", "toc", "published_by"]
-
-
-@admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "action", "paper_title", "actor_name", "version_number"]
-    list_filter = ["action"]
-    search_fields = ["paper_title", "actor_name", "note"]
-
-
-@admin.register(Review)
-class ReviewAdmin(ReadOnlyAdmin):
-    list_display = ["paper", "round", "reviewer", "status", "recommendation", "submitted_at"]
-    list_filter = ["status", "recommendation"]
-    list_select_related = ["paper", "reviewer"]
-    search_fields = ["paper__title", "reviewer__username", "summary"]
-
-
-@admin.register(Assessment)
-class AssessmentAdmin(ReadOnlyAdmin):
-    list_display = ["claim", "verdict", "review", "updated_at"]
-    list_filter = ["verdict"]
-    list_select_related = ["claim", "review__paper", "review__reviewer"]
-    search_fields = ["claim__quote", "note"]
-
-
-@admin.register(Comment)
-class CommentAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "claim", "round", "created_at", "is_resolved"]
-    list_filter = [("resolved_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["claim"]
-    search_fields = ["body", "author_name", "claim__quote"]
-
-    @admin.display(description="Resolved", boolean=True)
-    def is_resolved(self, comment):
-        return comment.is_resolved

@@ -85,10 +85,10 @@ class SectionForm(ConflictMixin, forms.ModelForm):
         if section.pk is not None:
             self.fields["place"].initial = outline.place_of(section)
             self.fields["opened_version"].initial = self.saved_token(section)
-        else:
-            paper_id = self.initial.get("paper")
-            count = Section.objects.filter(paper_id=paper_id).count() if paper_id else 0
-            self.fields["place"].initial = count + 1  # a new section goes at the end
+        elif str(self.initial.get("paper") or "").isdigit():
+            # A new section of a paper goes at the end (left empty, it goes there too).
+            count = Section.objects.filter(paper_id=self.initial["paper"]).count()
+            self.fields["place"].initial = count + 1
 
     @staticmethod
     def saved_token(section):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from papers import verdicts
 from papers.models import Assessment, Review, Section
@@ -38,11 +38,8 @@ def next_position(paper):
 
 def place_of(section):
     """The section's place in its paper, counted from 1."""
-    before = Section.objects.filter(paper_id=section.paper_id, position__lt=section.position)
-    ties = Section.objects.filter(
-        paper_id=section.paper_id, position=section.position, pk__lt=section.pk
-    )
-    return before.count() + ties.count() + 1
+    earlier = Q(position__lt=section.position) | Q(position=section.position, pk__lt=section.pk)
+    return Section.objects.filter(earlier, paper_id=section.paper_id).count() + 1
 
 
 def move(section, place):
