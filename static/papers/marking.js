@@ -5,15 +5,16 @@
  *
  * Progressive enhancement: without this script the page shows the marked text and a link to the
  * claim admin's add form. No inline script or style is needed (strict CSP); positions are set
- * through the DOM. The server finds the prefix and suffix of repeated words: the browser only says
- * which occurrence of the words was selected.
+ * through the DOM. Helpers: static/papers/marking-selection.js (the selected words and which of
+ * their occurrences they are) and static/papers/marking-lookup.js (the tags and sources fields).
  */
 (function () {
   "use strict";
 
   var root = document.querySelector("[data-marking]");
   var template = document.getElementById("marking-dialog");
-  if (!root || !template || typeof HTMLDialogElement !== "function") {
+  var selection = window.StandpointSelection;
+  if (!root || !template || !selection || !window.StandpointLookup || !window.HTMLDialogElement) {
     return;
   }
 
@@ -31,95 +32,6 @@
   var claims = {};
   var editing = null; // the claim being changed, or null for a new one
   var opener = null; // what gets the focus back when the form closes
-
-  // --- Text of the marked section, as the server reads it ----------------------------------------
-
-  // The text readers see, without the claims' reference numbers, which are not part of it.
-  function visibleText(range) {
-    var fragment = range.cloneContents();
-    fragment.querySelectorAll(".claim-ref").forEach(function (ref) {
-      ref.remove();
-    });
-    return fragment.textContent;
-  }
-
-  function squash(value) {
-    return value.split(/\s+/).filter(Boolean).join(" ");
-  }
-
-  // Whitespace runs collapsed to one space (papers.rendering._normalized), with each
-  // character's index in the raw text.
-  function normalize(raw) {
-    var chars = [];
-    var index = [];
-    var inSpace = true;
-    for (var i = 0; i < raw.length; i += 1) {
-      if (/\s/.test(raw[i])) {
-        if (inSpace) {
-          continue;
-        }
-        chars.push(" ");
-        inSpace = true;
-      } else {
-        chars.push(raw[i]);
-        inSpace = false;
-      }
-      index.push(i);
-    }
-    while (chars.length && chars[chars.length - 1] === " ") {
-      chars.pop();
-      index.pop();
-    }
-    return { text: chars.join(""), index: index };
-  }
-
-  function occurrences(haystack, quote) {
-    var starts = [];
-    for (var at = haystack.indexOf(quote); at !== -1; at = haystack.indexOf(quote, at + 1)) {
-      starts.push(at);
-    }
-    return starts;
-  }
-
-  function selectedRange() {
-    var selection = window.getSelection();
-    if (!selection || !selection.rangeCount || selection.isCollapsed) {
-      return null;
-    }
-    var range = selection.getRangeAt(0);
-    return text.contains(range.commonAncestorContainer) ? range : null;
-  }
-
-  // The selected words, and which of their occurrences in the section's text they are.
-  function readSelection() {
-    var range = selectedRange();
-    if (!range) {
-      return null;
-    }
-    var picked = visibleText(range);
-    var quote = squash(picked);
-    if (!quote) {
-      return null;
-    }
-    var whole = document.createRange();
-    whole.selectNodeContents(text);
-    var before = document.createRange();
-    before.selectNodeContents(text);
-    before.setEnd(range.startContainer, range.startOffset);
-    var rawStart = visibleText(before).length + (picked.length - picked.replace(/^\s+/, "").length);
-    var normal = normalize(visibleText(whole));
-    var start = normal.index.findIndex(function (raw) {
-      return raw >= rawStart;
-    });
-    var starts = occurrences(normal.text, quote);
-    var occurrence = 0;
-    starts.forEach(function (at, n) {
-      if (Math.abs(at - start) < Math.abs(starts[occurrence] - start)) {
-        occurrence = n;
-      }
-    });
-    return { quote: quote, occurrence: starts.length > 1 ? occurrence : "", range: range };
-  }
 
   // --- Marks that open their claim ----------------------------------------------------------------
 
@@ -168,7 +80,7 @@
 
   text.addEventListener("click", function (event) {
     var claim = claimOf(event.target);
-    if (!claim || selectedRange()) {
+    if (!claim || selection.range(text)) {
       return; // a click that ends a selection marks words, it does not open a claim
     }
     event.preventDefault();
@@ -210,13 +122,13 @@
     });
     button.addEventListener("click", function (event) {
       event.preventDefault();
-      openNew(readSelection(), button);
+      openNew(selection.read(text), button);
     });
   });
 
   function placeFloating() {
-    var range = selectedRange();
-    if (!range || !squash(range.toString())) {
+    var range = selection.range(text);
+    if (!range || !selection.squash(range.toString())) {
       floating.hidden = true;
       return;
     }
@@ -234,7 +146,7 @@
   });
   text.addEventListener("keyup", placeFloating);
   document.addEventListener("selectionchange", function () {
-    if (!floating.hidden && !selectedRange()) {
+    if (!floating.hidden && !selection.range(text)) {
       floating.hidden = true;
     }
   });
@@ -334,8 +246,8 @@
     page.textContent = "Claim " + claim.number + "'s own page (to move its words)";
     form.elements.kind.value = claim.kind;
     form.elements.note.value = claim.note;
-    lookups[0].set(claim.tags);
-    lookups[1].set(claim.sources);
+    tags.set(claim.tags);
+    sources.set(claim.sources);
     open(from.getBoundingClientRect());
     form.elements.kind.focus();
   }
@@ -440,211 +352,49 @@
     floating.hidden = true;
   }
 
-  // --- Tags and sources: a combobox each ------------------------------------------------------------
+  // --- Tags and sources: a combobox each (static/papers/marking-lookup.js) ---------------------
 
-  function Lookup(fieldset) {
-    var kind = fieldset.getAttribute("data-lookup");
-    var name = fieldset.getAttribute("data-field");
-    var noun = kind === "tags" ? "tag" : "source";
-    var input = fieldset.querySelector("[role=combobox]");
-    var listbox = fieldset.querySelector("[role=listbox]");
-    var chosen = fieldset.querySelector("[data-chosen]");
-    var status = fieldset.querySelector(".marking-status");
-    var options = [];
-    var active = -1;
-    var timer = null;
-    var asked = 0;
-
-    function chosenIds() {
-      return Array.from(chosen.querySelectorAll("input")).map(function (field) {
-        return field.value;
+  function finder(kind) {
+    return function (words) {
+      return send(urls[kind] + "?q=" + encodeURIComponent(words)).then(function (answer) {
+        return answer.ok ? answer.data.results : [];
       });
-    }
-
-    function choose(item) {
-      if (chosenIds().indexOf(String(item.id)) !== -1) {
-        return;
-      }
-      var entry = document.createElement("li");
-      var label = document.createElement("span");
-      label.textContent = item.label;
-      var remove = document.createElement("button");
-      remove.type = "button";
-      remove.className = "marking-chosen__remove";
-      remove.textContent = "×";
-      remove.setAttribute("aria-label", "Remove " + noun + " " + item.label);
-      remove.addEventListener("click", function () {
-        entry.remove();
-        status.textContent = "Removed " + noun + " " + item.label + ".";
-        input.focus();
-      });
-      var value = document.createElement("input");
-      value.type = "hidden";
-      value.name = name;
-      value.value = item.id;
-      entry.append(label, " ", remove, value);
-      chosen.appendChild(entry);
-      status.textContent = "Added " + noun + " " + item.label + ".";
-    }
-
-    function close() {
-      listbox.hidden = true;
-      input.setAttribute("aria-expanded", "false");
-      input.removeAttribute("aria-activedescendant");
-      active = -1;
-    }
-
-    function highlight(n) {
-      var items = listbox.querySelectorAll("[role=option]");
-      if (!items.length) {
-        return;
-      }
-      active = (n + items.length) % items.length;
-      items.forEach(function (item, i) {
-        item.setAttribute("aria-selected", String(i === active));
-      });
-      input.setAttribute("aria-activedescendant", items[active].id);
-      items[active].scrollIntoView({ block: "nearest" });
-    }
-
-    function render(results, words) {
-      var taken = chosenIds();
-      options = results.filter(function (item) {
-        return taken.indexOf(String(item.id)) === -1;
-      });
-      var exact = results.some(function (item) {
-        return item.label.toLowerCase() === words.toLowerCase();
-      });
-      if (words && !exact) {
-        options.push({
-          create: words,
-          label: kind === "tags" ? "Create tag “" + words + "”" : "Add a new source “" + words + "”…"
-        });
-      }
-      listbox.replaceChildren();
-      options.forEach(function (item, n) {
-        var option = document.createElement("li");
-        option.id = listbox.id + "-" + n;
-        option.setAttribute("role", "option");
-        option.setAttribute("aria-selected", "false");
-        option.textContent = item.label;
-        if (item.url) {
-          var url = document.createElement("span");
-          url.className = "marking-options__url";
-          url.textContent = item.url;
-          option.append(" ", url);
-        }
-        option.addEventListener("mousedown", function (event) {
-          event.preventDefault(); // keep the focus in the input
-        });
-        option.addEventListener("click", function () {
-          pick(item);
-        });
-        listbox.appendChild(option);
-      });
-      var found = options.filter(function (item) { return !item.create; }).length;
-      status.textContent = found ? found + " found: use the arrow keys to choose." :
-        words ? "None found." : "";
-      if (!options.length) {
-        close();
-        return;
-      }
-      listbox.hidden = false;
-      input.setAttribute("aria-expanded", "true");
-      active = -1;
-      input.removeAttribute("aria-activedescendant");
-    }
-
-    function search() {
-      var words = input.value.trim();
-      var ask = ++asked;
-      send(urls[kind] + "?q=" + encodeURIComponent(words)).then(function (answer) {
-        if (ask === asked && answer.ok) {
-          render(answer.data.results, words);
-        }
-      }).catch(function (error) {
-        status.textContent = error.message;
-      });
-    }
-
-    function pick(item) {
-      close();
-      if (!item.create) {
-        choose(item);
-        input.value = "";
-        return;
-      }
-      if (kind === "tags") {
-        createTag(item.create);
-      } else {
-        newSource(item.create);
-      }
-    }
-
-    function createTag(words) {
-      var body = new FormData();
-      body.append("name", words);
-      clearErrors();
-      send(urls.tags, body).then(function (answer) {
-        if (!answer.ok) {
-          var errors = answer.data.errors || {};
-          showErrors({ tags: errors.name || errors.__all__ || ["The tag was not created."] });
-          return;
-        }
-        choose(answer.data);
-        input.value = "";
-        status.textContent = "Created and added tag " + answer.data.label + ".";
-      }).catch(failed);
-    }
-
-    input.addEventListener("input", function () {
-      window.clearTimeout(timer);
-      timer = window.setTimeout(search, 200);
-    });
-
-    input.addEventListener("keydown", function (event) {
-      var isOpen = !listbox.hidden;
-      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-        event.preventDefault();
-        if (isOpen) {
-          highlight(active + (event.key === "ArrowDown" ? 1 : -1));
-        } else {
-          search();
-        }
-      } else if (event.key === "Enter") {
-        event.preventDefault(); // Enter picks here; it never submits the claim
-        if (isOpen && active >= 0) {
-          pick(options[active]);
-        } else if (input.value.trim()) {
-          window.clearTimeout(timer);
-          search();
-        }
-      } else if (event.key === "Escape" && isOpen) {
-        event.preventDefault(); // closes the list, not the form
-        event.stopPropagation();
-        close();
-      }
-    });
-
-    input.addEventListener("blur", close);
-
-    return {
-      clear: function () {
-        chosen.replaceChildren();
-        status.textContent = "";
-        input.value = "";
-        close();
-      },
-      set: function (items) {
-        items.forEach(choose);
-        status.textContent = "";
-      },
-      choose: choose,
-      input: input
     };
   }
 
-  var lookups = Array.from(form.querySelectorAll("[data-lookup]")).map(Lookup);
+  var tags = window.StandpointLookup(form.querySelector('[data-lookup="tags"]'), {
+    noun: "tag",
+    find: finder("tags"),
+    createLabel: function (words) {
+      return "Create tag “" + words + "”";
+    },
+    create: createTag
+  });
+  var sources = window.StandpointLookup(form.querySelector('[data-lookup="sources"]'), {
+    noun: "source",
+    find: finder("sources"),
+    createLabel: function (words) {
+      return "Add a new source “" + words + "”…";
+    },
+    create: newSource
+  });
+  var lookups = [tags, sources];
+
+  function createTag(words) {
+    var body = new FormData();
+    body.append("name", words);
+    clearErrors();
+    send(urls.tags, body).then(function (answer) {
+      if (!answer.ok) {
+        var errors = answer.data.errors || {};
+        showErrors({ tags: errors.name || errors.__all__ || ["The tag was not created."] });
+        return;
+      }
+      tags.choose(answer.data);
+      tags.input.value = "";
+      tags.status.textContent = "Created and added tag " + answer.data.label + ".";
+    }).catch(failed);
+  }
 
   // --- A new source, added in place -------------------------------------------------------------------
 
@@ -659,7 +409,7 @@
     var looksLikeUrl = /^(https?:\/\/|www\.)/i.test(words);
     sourceField(looksLikeUrl ? "url" : "title").value = words;
     sourceField(looksLikeUrl ? "title" : "url").focus();
-    lookups[1].input.value = "";
+    sources.input.value = "";
   }
 
   function addSource() {
@@ -677,12 +427,12 @@
         showErrors(errors);
         return;
       }
-      lookups[1].choose(answer.data);
+      sources.choose(answer.data);
       ["title", "url", "publisher"].forEach(function (name) {
         sourceField(name).value = "";
       });
       newSourceBox.open = false;
-      lookups[1].input.focus();
+      sources.input.focus();
     }).catch(failed);
   }
 
