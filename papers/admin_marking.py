@@ -76,6 +76,12 @@ class MarkClaimForm(forms.ModelForm):
         cleaned["quote"] = quote
         return cleaned
 
+    def _post_clean(self):
+        super()._post_clean()
+        # The model checks the words again (Claim.clean): one message about them is enough.
+        if "quote" in self._errors:
+            del self._errors["quote"][1:]
+
 
 class ClaimDetailsForm(forms.ModelForm):
     """What the marking form changes of a claim: everything but where its words are."""

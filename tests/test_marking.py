@@ -226,7 +226,8 @@ class TestBadInputSavesNothing:
         before, lock = counts(), Paper.objects.get(pk=section.paper_id).lock_version
         response = editor_client.post(mark_url(section), data)
         assert response.status_code == 400
-        assert field in response.json()["errors"]
+        errors = response.json()["errors"]
+        assert field in errors and len(errors[field]) == 1
         assert counts() == before
         assert Paper.objects.get(pk=section.paper_id).lock_version == lock
 
