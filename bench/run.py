@@ -16,6 +16,8 @@ bench/RESULTS-postgresql.md for a run with DATABASE_URL).
 
 Options (environment): BENCH_DURATION (seconds per endpoint, default 10), BENCH_CONNECTIONS
 (default 16), BENCH_THREADS (wrk threads, default 2), WEB_CONCURRENCY (default 4).
+BENCH_ONLY=workspace-round-2 runs only the measurement of bench/round_two.py (the review
+workspace in round 2, after the others in a full run) and prints it without writing RESULTS.md.
 Everything goes to 127.0.0.1 only; the temporary directory is removed at the end.
 """
 
@@ -37,6 +39,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import round_two
 from servers import production_env
 
 BENCH = Path(__file__).resolve().parent
@@ -46,6 +49,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 WRK_THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 WORKERS = os.environ.get("WEB_CONCURRENCY", "4")
 COMMENT_POSTS_PER_THREAD = 250  # the comment-posting run stops after this many per wrk thread
+ONLY = os.environ.get("BENCH_ONLY", "")
 SLUG = "bench-large-paper"
 SECTIONS, WORDS_PER_SECTION, CLAIMS_PER_SECTION, COMMENTS = 60, 500, 10, 3000
 
@@ -433,6 +437,12 @@ def main():
         if served != page_bytes:
             print(f"  note: paper page is {served} bytes over http, {page_bytes} in-process")
         auth = f"Cookie: {cookie_name}={session_key}"
+        if ONLY == "workspace-round-2":
+            row = round_two.measure(
+                paper, editor, base=base, get=get, wrk=wrk, login_cookie=login_cookie
+            )
+            print(f"{row[0]}: p50 {fmt_ms(row[2]['p50'])}, p99 {fmt_ms(row[2]['p99'])}")
+            return
         word = paper.sections.order_by("position").first().body.split()[3].strip(".")
         claim_id = first_claim.public_id
         endpoints = [
@@ -516,6 +526,10 @@ def main():
         twin, _ = wrk(f"{base}/bench/bare/?bytes={sizes['search']}")
         result, raw = wrk(base + "/papers/", script=varied)
         rows.append((f"search, {len(words)} different words", "/papers/?q=…", result, raw, twin))
+        # Last, as it moves the large paper on to round 2: a measurement of its own.
+        rows.append(
+            round_two.measure(paper, editor, base=base, get=get, wrk=wrk, login_cookie=login_cookie)
+        )
         time.sleep(1)
         after_rss = {pid: rss_mb(pid) for pid in worker_pids(server.pid)}
         sampler.stop.set()
@@ -581,6 +595,7 @@ def report(rows, timings, after_rss, peak_rss, page_bytes, elapsed):
             f"{fmt_ms(single['p50'])} at 1 connection; {fmt_ms(loaded['p50'])} at {CONNECTIONS}",
             single["p50"] < 150,
         ),
+        round_two.target(by_name[round_two.NAME], fmt_ms),
         (
             "gunicorn worker RSS after the run < 150 MB",
             f"{', '.join(f'{v:.0f}' for v in sorted(after_rss.values()))} MB after the run "
@@ -640,10 +655,11 @@ just before it, so it holds on a noisy machine better than the absolute figures.
 are rendered once per worker and then served from its memory (`papers/pagecache.py`), which is
 what the paper, list, claims, search and diff rows measure: each worker asks the database for
 the public revision at most once a second (`STANDPOINT_PAGE_REVISION_MS`), so most of these
-requests make no query at all. The last row asks a different search at each request, so each
-is rendered: the cost of a page that nobody has asked for since the last publication. The
+requests make no query at all. The row of varied searches asks a different search at each
+request, so each is rendered: the cost of a page that nobody has asked for since the last publication. The
 review workspace shows the large paper's first part (30 of its 600 claims, with their threads
-and forms).
+and forms). Its round-2 row comes last (`bench/round_two.py`): the reviewer's round-1 verdicts on
+every claim carried into round 2 but three reworded ones, which are flagged with what changed.
 
 Errors are responses other than 2xx/3xx (posting a comment answers 302). Socket "read"
 errors are usually connections closed by a worker being recycled (max_requests) and not failed

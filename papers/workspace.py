@@ -9,6 +9,7 @@ Independent assessment (who sees whose work) is papers.independence; what change
 rounds, and where the viewer's own review stands, papers.workspace_rounds.
 """
 
+import functools
 from collections import defaultdict
 
 from django.db.models import Prefetch, Q
@@ -65,8 +66,8 @@ def build(paper, user, part=1):
 
 
 def panel(paper, user, claim):
-    """One claim's panel and the viewer's progress, as `build` shows them: what a page that is
-    updated in place needs after an action on the claim."""
+    """One claim's panel, the viewer's progress and (for editors) the editor's desk, as `build`
+    shows them: what a page that is updated in place needs after an action on the claim."""
     viewer = _viewer(paper, user)
     placed, orphans, parts = _layout(paper)
     number, located = next(
@@ -74,10 +75,13 @@ def panel(paper, user, claim):
         (None, next((c for c in orphans if c.pk == claim.pk), claim)),
     )
     detailed = _with_details(paper, [located])[claim.pk]
-    return {
+    context = {
         "item": _claim_view(detailed, number, paper, viewer),
         **_overview(paper, viewer, placed, orphans, parts),
     }
+    if viewer["editor"]:
+        context.update(_editor_panel(paper, viewer["round_reviews"], user))
+    return context
 
 
 def _overview(paper, viewer, placed, orphans, parts):
@@ -280,15 +284,24 @@ def _claim_view(claim, number, paper, viewer):
     threads = _threads(claim, paper, viewer)
     initial = mine or (earlier[0] if earlier else None)
     own_texts = {a.review.round: a.claim_text for a in earlier_own}
+    # A verdict of this round that repeats the reviewer's last one on the same words: carried
+    # and confirmed, or reached again.
+    kept = (
+        mine is not None
+        and mine.carried_from is None
+        and bool(earlier)
+        and (earlier[0].verdict, earlier[0].claim_hash) == (mine.verdict, mine.claim_hash)
+    )
     return {
         "claim": claim,
         "id": claim.public_id,
         "number": number,
         "tags": list(claim.tags.all()),
         "sources": list(claim.sources.all()),
-        "note_html": rendering.render_plain(claim.note),
+        "note_html": _plain(claim.note),
         "mine": mine,
         "carried": mine.carried_from if mine else None,
+        "kept_from": earlier[0].review.round if kept else None,
         "attention": viewer["can_assess"]
         and (mine is None or mine.carried_from is not None or mine.is_stale),
         "earlier": None if mine else initial,
@@ -318,7 +331,7 @@ def _threads(claim, paper, viewer):
     quote = " ".join(claim.quote.split())
     replies = {}
     for comment in comments:
-        comment.body_html = rendering.render_plain(comment.body)
+        comment.body_html = _plain(comment.body)
         comment.reworded = " ".join(comment.claim_text.split()) != quote
         if comment.parent_id:
             replies.setdefault(comment.parent_id, []).append(comment)
@@ -335,6 +348,15 @@ def _threads(claim, paper, viewer):
             }
         )
     return threads
+
+
+def _plain(text):
+    """Plain text as HTML (rendering.render_plain), remembered for short texts: comments are
+    never edited, and finding the links in them is the slowest step of a workspace page."""
+    return _remembered_plain(text) if len(text) <= 2_000 else rendering.render_plain(text)
+
+
+_remembered_plain = functools.lru_cache(maxsize=4_096)(rendering.render_plain)
 
 
 def _editor_panel(paper, round_reviews, user):

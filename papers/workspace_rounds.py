@@ -10,8 +10,12 @@ Everything here works on rows the workspace has already read, plus one query for
 and one for the viewer's own verdicts: nothing costs a query per claim or per section.
 """
 
+import functools
+
+from django.db.models import F
+
 from papers import diffing, rendering
-from papers.models import Round
+from papers.models import Assessment, Round
 
 
 class Baseline:
@@ -24,13 +28,10 @@ class Baseline:
         snapshot = snapshot or {}
         self.sections = {s["anchor"]: s for s in snapshot.get("sections", [])}
         self.claims = {c["id"]: c["quote"] for c in snapshot.get("claims", [])}
-        self._texts = {}
 
     def section_text(self, anchor):
-        """The reader-visible text of the section as it was (rendered once per request)."""
-        if anchor not in self._texts:
-            self._texts[anchor] = diffing.section_text(self.sections[anchor]["body"])
-        return self._texts[anchor]
+        """The reader-visible text of the section as it was."""
+        return _section_text(self.sections[anchor]["body"])
 
 
 def baselines(paper, *, last_round, reviewed, in_review):
@@ -53,6 +54,10 @@ def baselines(paper, *, last_round, reviewed, in_review):
         label = f"since round {paper.round} {'began' if in_review else 'was submitted'}"
         found.append(Baseline(paper.round, label, snapshots.get(paper.round)))
     return found
+
+
+# A snapshot never changes: the text of a section as it was is rendered once per process.
+_section_text = functools.lru_cache(maxsize=256)(diffing.section_text)
 
 
 def section_changes(section, bases):
@@ -125,25 +130,22 @@ def _same(a, b):
 def progress(own, ordered, part_of):
     """Where the viewer's open review stands, over the whole paper: how many verdicts carried
     from earlier rounds wait for confirmation, and the first claim in reading order that needs
-    attention (no verdict in this round, a carried one, or one given on words since reworded).
+    attention: no verdict that counts (coverage's rule: given or confirmed in this round on the
+    claim's current words), whether none, a carried one, or one on words since reworded.
 
     `ordered` is [(number, claim)] in reading order; `part_of` maps claim pk to its part."""
     if own is None:
         return {"carried": 0, "attention": None, "attention_total": 0}
-    mine = {
-        claim_id: (carried_from, claim_hash)
-        for claim_id, carried_from, claim_hash in own.assessments.values_list(
-            "claim_id", "carried_from", "claim_hash"
+    current = dict(
+        Assessment.objects.filter(review=own, claim_text=F("claim__quote")).values_list(
+            "claim_id", "carried_from"
         )
-    }
-    carried, attention, total = 0, None, 0
-    for number, claim in ordered:
-        entry = mine.get(claim.pk)
-        current = entry is not None and entry[1] == claim.text_hash
-        if current and entry[0] is not None:
-            carried += 1
-        if not current or entry[0] is not None:
-            total += 1
-            if attention is None:
-                attention = {"number": number, "id": claim.public_id, "part": part_of[claim.pk]}
-    return {"carried": carried, "attention": attention, "attention_total": total}
+    )
+    counted = {pk for pk, carried_from in current.items() if carried_from is None}
+    waiting = [(n, c) for n, c in ordered if c.pk not in counted]
+    attention = None
+    if waiting:
+        number, claim = waiting[0]
+        attention = {"number": number, "id": claim.public_id, "part": part_of[claim.pk]}
+    carried = len(current) - len(counted)
+    return {"carried": carried, "attention": attention, "attention_total": len(waiting)}

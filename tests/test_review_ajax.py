@@ -64,7 +64,8 @@ def test_a_verdict_answers_with_the_panel_and_the_progress(as_reviewer, first, r
     assert f'id="claim-note-{first.public_id}"' in data["panel"]
     assert "<strong>Your verdict:</strong> Disputed" in data["panel"]
     assert "Disputed: Not so." in data["panel"]  # the thread the concern opened
-    assert "In progress:</strong> 1 of 2 claims assessed." in data["progress"]
+    assert set(data["regions"]) == {"review-own"}
+    assert "In progress:</strong> 1 of 2 claims assessed." in data["regions"]["review-own"]
     assert Assessment.objects.get().review.reviewer == reviewer
 
 
@@ -158,3 +159,18 @@ def test_the_panel_shows_what_the_page_shows(as_reviewer, first):
 
     assert without_tokens(page[start:end]) == without_tokens(data["panel"])
     assert Review.objects.get().status == "open"
+
+
+def test_an_editor_gets_the_desk_and_the_coverage_as_they_are_now(first, reviewer, editor):
+    workflow.assess_claim(
+        Review.objects.get(reviewer=reviewer), first, by=reviewer, verdict="disputed"
+    )
+    thread = Comment.objects.get()
+    client = Client()
+    client.force_login(editor)
+    assert "1 claim with an open concern" in client.get(PAGE).content.decode()
+    _, data = in_place(client, f"{PAGE}comments/{thread.pk}/resolve/", {})
+    assert set(data["regions"]) == {"review-own", "review-coverage", "review-editor-actions"}
+    assert "No open concerns in this round." in data["regions"]["review-editor-actions"]
+    assert "assessed 1 of 2 claims" in data["regions"]["review-coverage"]
+    assert data["regions"]["review-own"] == ""  # an editor without a review of their own

@@ -4,9 +4,12 @@ round began), the way in at the first claim that needs attention, coverage on th
 page and the editor's panel, and a workspace whose queries do not grow with carried verdicts."""
 
 import re
+from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.test import Client
 
 from papers import workflow
@@ -435,3 +438,19 @@ def test_carried_verdicts_are_kept_as_assessments_of_the_new_review(paper, edito
     second_round(paper, editor)
     assert list(Assessment.objects.filter(review__round=1).values_list("pk", "verdict")) == before
     assert Assessment.objects.filter(review__round=2).count() == 2
+
+
+def test_the_demos_second_round_carried_the_reviewers_verdicts(settings):
+    """`make run` shows it: verdicts carried from round 1 and confirmed, reworded claims
+    flagged with what changed."""
+
+    settings.DEBUG = True
+    call_command("load_demo", stdout=StringIO())
+    confirmed = Event.objects.get(action=Event.Action.CONFIRM)
+    assert confirmed.note == "Round 2: 7 carried verdicts confirmed"
+    page = client_for(get_user_model().objects.get(username="reviewer")).get(
+        "/review/baltic-states-nato/"
+    )
+    html = page.content.decode()
+    assert html.count(", as in round 1") >= 7
+    assert html.count("Reworded since your review of round 1") == 5

@@ -252,14 +252,27 @@ def _answer(request, paper, claim, ok, message):
         (messages.success if ok else messages.error)(request, message)
         return _back_to(claim)
     context = workspace.panel(paper, request.user, claim)
+    regions = IN_PLACE_REGIONS[: 3 if context["editor"] else 1]
     data = {
         "ok": ok,
         "message": message,
         "claim": claim.public_id,
         "panel": render_to_string("review/_claim.html", context, request).strip(),
-        "progress": render_to_string("review/_own_review.html", context, request).strip(),
+        "regions": {
+            element_id: render_to_string(template, context, request).strip()
+            for element_id, template in regions
+        },
     }
     return JsonResponse(data, status=200 if ok else 400)
+
+
+# The parts of the workspace page, by element id, that an action on a claim may change besides
+# its panel: the reviewer's progress, and for editors the coverage and the editor's desk.
+IN_PLACE_REGIONS = [
+    ("review-own", "review/_own_review.html"),
+    ("review-coverage", "review/_coverage.html"),
+    ("review-editor-actions", "review/_editor_actions.html"),
+]
 
 
 def _attempt(request, action, success=None):

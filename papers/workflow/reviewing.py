@@ -2,6 +2,7 @@
 the verdicts carried from their earlier rounds), submit."""
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from papers import permissions
@@ -164,19 +165,19 @@ def confirm_carried(review, *, by):
     _require_reviewer_of_review(by, review, "confirm carried verdicts")
     with transaction.atomic():
         review = _lock_open(review)
-        carried = review.assessments.exclude(carried_from=None).select_related("claim")
-        current = [a.pk for a in carried if not a.is_stale]
-        if not current:
+        # The claims' words as the verdicts were given: coverage's rule (ReviewQuerySet).
+        carried = review.assessments.exclude(carried_from=None).filter(claim_text=F("claim__quote"))
+        confirmed = carried.update(carried_from=None)
+        if not confirmed:
             raise WorkflowError("There are no carried verdicts to confirm.")
-        Assessment.objects.filter(pk__in=current).update(carried_from=None)
         event(
             review.paper,
             Event.Action.CONFIRM,
             by,
-            note=f"Round {review.round}: {len(current)} carried verdict"
-            f"{'' if len(current) == 1 else 's'} confirmed",
+            note=f"Round {review.round}: {confirmed} carried verdict"
+            f"{'' if confirmed == 1 else 's'} confirmed",
         )
-    return len(current)
+    return confirmed
 
 
 def submit_review(review, *, by, recommendation, summary=""):

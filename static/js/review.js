@@ -174,12 +174,16 @@
     panel.toggle.focus({ preventScroll: true });
   }
 
-  function replaceProgress(markup) {
-    var old = document.querySelector("[data-review-progress]");
-    var element = markup.trim() && fromHTML(markup);
-    if (old && element) {
-      old.replaceWith(element);
-    }
+  // The other parts of the page the action may have changed (the reviewer's progress; for
+  // editors the coverage and the editor's desk), by element id.
+  function replaceRegions(regions) {
+    Object.keys(regions || {}).forEach(function (id) {
+      var old = document.getElementById(id);
+      var element = regions[id] && fromHTML(regions[id]);
+      if (old && element) {
+        old.replaceWith(element);
+      }
+    });
   }
 
   function saveInPlace(event) {
@@ -204,7 +208,7 @@
       })
       .then(function (data) {
         replacePanel(data.claim, data.panel);
-        replaceProgress(data.progress);
+        replaceRegions(data.regions);
         announce(data.message, data.ok);
       })
       .catch(function () {

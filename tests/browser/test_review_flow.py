@@ -2,8 +2,10 @@
 reviewer and submits the paper in the admin; the reviewer comments, disputes one claim and
 supports another at /review/ and recommends a revision; the editor sends the paper back, fixes
 the disputed words in the admin, resolves the thread in the review workspace and submits again;
-the reviewer supports the corrected claim and recommends approval; the editor approves and
-publishes; a reader sees the new version with each claim's review status.
+in round 2 the reviewer finds their verdict on the unchanged claim carried from round 1 and the
+reworded claim flagged with what changed, re-checks it, confirms the carried verdict and
+recommends approval; the editor approves and publishes; a reader sees the new version with each
+claim's review status. With JavaScript on, verdicts, comments and replies save in place.
 
 Only the starting data is arranged in Python; everything after is clicks, typing and form
 submits. Playwright's expectations wait by themselves; nothing here sleeps.
@@ -203,7 +205,8 @@ def test_a_paper_goes_through_review_revision_and_publication(
 
     own.get_by_role("link", name="submit your review").click()
     expect(page.get_by_role("heading", name="Submit your review")).to_be_visible()
-    expect(page.get_by_text("2 of 3 claims assessed.")).to_be_visible()
+    expect(page.get_by_text("You have assessed 2 of 3 claims in this round.")).to_be_visible()
+    page.get_by_label("I submit my review with 1 claim not assessed in this round.").check()
     page.get_by_role("radio", name="Revise").check()
     page.get_by_label("Summary for the editors").fill("One wrong date; the rest holds.")
     page.get_by_role("button", name="Submit your review").click()
@@ -269,28 +272,54 @@ def test_a_paper_goes_through_review_revision_and_publication(
     )
     sign_out_of_admin(page, live_server, expect)
 
-    # (3) The reviewer supports the corrected claim and recommends approval.
+    # (3) Round 2: the verdict on the unchanged claim 2 is carried from round 1 and the reworded
+    # claim 1 is flagged with what changed. The reviewer goes to the first claim that needs
+    # attention, re-checks it, assesses claim 3 (saved in place, without reloading the page),
+    # confirms the carried verdict and recommends approval.
     sign_in_as_reviewer(page, live_server, expect)
     row = page.get_by_role("row", name=re.compile(TITLE))
     expect(row).to_contain_text("0 of 3 claims assessed")
     row.get_by_role("link", name=TITLE).click()
     own = page.get_by_role("region", name="Your review of round 2")
     expect(own).to_contain_text("In progress: 0 of 3 claims assessed.")
-    claim_1 = claim_panel(page, 1, "Historical")
-    expect(claim_1.get_by_role("blockquote").first).to_contain_text(FIXED)
+    expect(own).to_contain_text("1 verdict is carried from your earlier rounds")
+    expect(claim_panel(page, 2, "Factual")).to_contain_text(
+        "Your verdict: Supported, carried from round 1"
+    )
+    own.get_by_role("link", name="Go to claim 1, the first of them").click()
+    claim_1 = page.get_by_role("article", name="Claim 1 Historical")
+    expect(claim_1.get_by_role("button", name="Claim 1 Historical")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    expect(claim_1).to_contain_text("Reworded since your review of round 1")
+    expect(claim_1.locator("del")).to_contain_text("2005.")
+    expect(claim_1.locator("ins")).to_contain_text("2004.")
     expect(claim_1).to_contain_text(
         "Your verdict: not assessed in this round (in round 1 you found it “Disputed”)"
     )
     expect(claim_1.get_by_text("Corrected to 2004, thank you.")).to_be_visible()
+    page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
     claim_1.get_by_role("radio", name="Supported").check()
     claim_1.get_by_role("button", name="Save your verdict").click()
     expect(message(page, "Your assessment was saved.")).to_be_visible()
     expect(claim_1).to_contain_text("Your verdict: Supported")
+    claim_3 = claim_panel(page, 3, "Predictive")
+    claim_3.get_by_role("radio", name="Supported").check()
+    claim_3.get_by_role("button", name="Save your verdict").click()
+    expect(claim_3).to_contain_text("Your verdict: Supported")
+    expect(own).to_contain_text("In progress: 2 of 3 claims assessed.")
+    assert page.evaluate("window.sameDocument") is True
+    own.get_by_role("button", name="Confirm all 1 carried verdict").click()
+    expect(message(page, "1 carried verdict confirmed.")).to_be_visible()
+    expect(own).to_contain_text("In progress: 3 of 3 claims assessed.")
+    expect(own).to_contain_text("Every claim has your verdict in this round.")
+    claim_2 = claim_panel(page, 2, "Factual")
+    expect(claim_2).to_contain_text("Your verdict: Supported, as in round 1")
     page.get_by_role("button", name="Open all claims").click()
     artifact(page, request, "3-reviewer-workspace")
 
     own.get_by_role("link", name="submit your review").click()
-    expect(page.get_by_text("1 of 3 claims assessed.")).to_be_visible()
+    expect(page.get_by_text("You have assessed all 3 claims in this round.")).to_be_visible()
     page.get_by_role("radio", name="Approve").check()
     page.get_by_role("button", name="Submit your review").click()
     expect(
@@ -329,5 +358,5 @@ def test_a_paper_goes_through_review_revision_and_publication(
 
     expect(note(1)).to_contain_text("Review: Record checked by 1 reviewer")  # historical
     expect(note(2)).to_contain_text("Review: Checked by 1 reviewer: supported")
-    expect(note(3)).to_contain_text("Review: Not checked by a reviewer")
+    expect(note(3)).to_contain_text("Review: Judged plausible by 1 reviewer")  # a forecast
     artifact(page, request, "5-reader")

@@ -114,6 +114,13 @@ class Story:
                 verdict=entry["verdict"],
                 note=entry.get("note", ""),
             )
+        for start in round_.get("withdrawn_concerns", []):
+            for thread in self._claim(start).comments.filter(
+                author=self.reviewer, parent=None, resolved_at__isnull=True
+            ):
+                workflow.resolve_thread(thread, by=self.reviewer)
+        if round_.get("confirm_carried"):
+            workflow.confirm_carried(review, by=self.reviewer)
         workflow.submit_review(review, by=self.reviewer, **round_["review"])
 
     def _edit(self):
