@@ -19,8 +19,9 @@ PASSWORD = "a long enough test passphrase"
 
 
 @pytest.fixture
-def paper(transactional_db):
-    """An editor, and a draft of three sections with claims, one of them orphaned by an edit."""
+def paper(transactional_db, django_db_serialized_rollback):
+    """An editor, and a draft of three sections with claims, one of them orphaned by an edit.
+    Serialized rollback puts back the roles that migrations made, with their permissions."""
     EditorFactory(username="eda", password=PASSWORD)
     paper = PaperFactory(title="Ports of the Baltic")
     first = SectionFactory(paper=paper, position=0, heading="The port")
