@@ -4,7 +4,26 @@ from django.db.models import Prefetch
 from django.template.loader import render_to_string
 
 from papers import rendering, verdicts
-from papers.models import Assessment, Claim, Review
+from papers.models import Assessment, Claim, Review, Version
+
+
+def unsaved_version(paper, *, number, with_review, **fields):
+    """The working copy as an unsaved Version numbered `number`: what publishing saves, and
+    what the draft preview shows as the paper page would show it if it were published now."""
+    document = paper_document(paper, with_review=with_review)
+    body_html, toc, claim_count = render_body(document)
+    return Version(
+        paper=paper,
+        number=number,
+        title=paper.title,
+        standfirst_html=rendering.render_markdown(paper.standfirst),
+        byline=paper.byline,
+        snapshot=document,
+        body_html=body_html,
+        toc=toc,
+        claim_count=claim_count,
+        **fields,
+    )
 
 
 def paper_document(paper, *, with_review=False):

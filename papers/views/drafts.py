@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
-from papers import permissions, rendering, snapshots
-from papers.models import Paper, ShareLink, Version
+from papers import permissions, snapshots
+from papers.models import Paper, ShareLink
 
 
 @require_safe
@@ -45,25 +45,6 @@ def shared(request, token):
     return response
 
 
-def draft_version(paper, *, with_review):
-    """An unsaved Version of the working draft, made as publishing makes one: what the paper
-    page would show if it were published now."""
-    document = snapshots.paper_document(paper, with_review=with_review)
-    body_html, toc, claim_count = snapshots.render_body(document)
-    live = paper.live_version
-    return Version(
-        paper=paper,
-        number=live.number + 1 if live else 1,
-        title=paper.title,
-        standfirst_html=rendering.render_markdown(paper.standfirst),
-        byline=paper.byline,
-        snapshot=document,
-        body_html=body_html,
-        toc=toc,
-        claim_count=claim_count,
-    )
-
-
 def _render_draft(request, paper, draft):
     paper = (
         Paper.objects.select_related("live_version")
@@ -73,7 +54,9 @@ def _render_draft(request, paper, draft):
     )
     context = {
         "paper": paper,
-        "version": draft_version(paper, with_review=draft["review_shown"]),
+        "version": snapshots.unsaved_version(
+            paper, number=_next_number(paper), with_review=draft["review_shown"]
+        ),
         "latest": True,
         "tags": list(paper.tags.all()),
         "draft": draft,
@@ -82,3 +65,8 @@ def _render_draft(request, paper, draft):
     patch_cache_control(response, private=True, no_store=True)
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _next_number(paper):
+    live = paper.live_version
+    return live.number + 1 if live else 1

@@ -7,8 +7,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from papers import documents, pagecache, rendering, search, snapshots
-from papers.models import Event, Paper, Tag, Version, VersionClaim
+from papers import documents, pagecache, search, snapshots
+from papers.models import Event, Paper, Tag, VersionClaim
 from papers.notifications import notify
 from papers.workflow import content
 from papers.workflow.base import (
@@ -105,25 +105,18 @@ def _publish(paper, *, by, note, override_reason, correction):
             four_eyes(paper, by, "publish", override_reason)
         _gate(paper, by, override_reason)
 
-        document = snapshots.paper_document(paper, with_review=True)
-        body_html, toc, claim_count = snapshots.render_body(document)
         number = (paper.versions.aggregate(top=Max("number"))["top"] or 0) + 1
-        version = Version(
-            paper=paper,
+        version = snapshots.unsaved_version(
+            paper,
             number=number,
-            title=paper.title,
-            standfirst_html=rendering.render_markdown(paper.standfirst),
-            byline=paper.byline,
-            snapshot=document,
-            body_html=body_html,
-            toc=toc,
-            claim_count=claim_count,
+            with_review=True,
             note=note,
             is_correction=correction,
             published_at=timezone.now(),
             published_by=by,
             published_by_name=name(by),
         )
+        document = version.snapshot
         version.fingerprint = hashlib.sha256(
             documents.to_json(version.export_document()).encode()
         ).hexdigest()
