@@ -24,7 +24,7 @@ from papers import (
     workflow,
     workspace_rounds,
 )
-from papers.models import Assessment, Comment, Paper, Review
+from papers.models import Assessment, Claim, Comment, Paper, Review
 
 Stage = Paper.Stage
 CLAIMS_PER_PART = 30
@@ -191,7 +191,8 @@ def _arrange(paper, sections):
     """Claims placed in their sections, numbered in reading order, and the orphaned ones. Reads
     only what placing needs; `_with_details` fetches the rest for the claims shown."""
     by_pk = {section.pk: section for section in sections}
-    claims = paper.claims.only(
+    # Not paper.claims: that would set each claim's paper, a cost per claim nothing here needs.
+    claims = Claim.objects.filter(paper_id=paper.pk).only(
         "pk", "paper_id", "section_id", "public_id", "quote", "prefix", "suffix", "orphaned"
     )
     located, orphans = [], []
