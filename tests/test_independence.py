@@ -55,7 +55,8 @@ def hidden(paper, other_reviewer, editor):
     workflow.assess_claim(review, first, by=other_reviewer, verdict="disputed", note="HIDDEN-A")
     root = workflow.add_comment(second, by=other_reviewer, body="HIDDEN-B")
     reply = workflow.add_comment(second, by=editor, body="HIDDEN-C", parent=root)
-    return {"root": root, "reply": reply, "disputed": Comment.objects.get(body="Disputed: HIDDEN-A")}
+    disputed = Comment.objects.get(body="Disputed: HIDDEN-A")
+    return {"root": root, "reply": reply, "disputed": disputed}
 
 
 def client_for(user):
@@ -246,3 +247,24 @@ class TestProbing:
         )
         assert response.status_code == 302
         assert Comment.objects.filter(parent=hidden["root"], body="Editor here.").exists()
+
+
+# --- Who may use the new addresses (R3, R8, R9) ----------------------------------------------
+
+
+def test_outsiders_get_404_and_anonymous_visitors_sign_in(paper, hidden, editor):
+    outsider = ReviewerFactory(username="outsider")
+    mine = workflow.add_comment(claims(paper)[2], by=editor, body="Seen by all.")
+    urls = [("get", f"{PAGE}comments/{mine.pk}/"), ("post", f"{PAGE}confirm/")]
+    for method, url in urls:
+        assert getattr(client_for(outsider), method)(url).status_code == 404, url
+        response = getattr(Client(), method)(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_confirming_is_post_only_and_needs_a_csrf_token(paper, reviewer):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(reviewer)
+    assert client.post(f"{PAGE}confirm/").status_code == 403
+    assert client.get(f"{PAGE}confirm/").status_code == 405
+    assert not Event.objects.filter(action=Event.Action.CONFIRM).exists()
