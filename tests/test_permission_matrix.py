@@ -89,7 +89,12 @@ MATRIX = [
     ("post", "/review/{draft}/claims/{claim}/comment/", {"body": "Why?"}, REVIEW_ACTION),
     ("post", "/review/{draft}/claims/{claim}/assess/", {"verdict": "supported"}, REVIEW_ACTION),
     ("post", "/review/{draft}/comments/{comment}/resolve/", {}, REVIEW_ACTION),
-    ("post", "/review/{draft}/submit/", {"recommendation": "approve"}, REVIEW_ACTION),
+    (
+        "post",
+        "/review/{draft}/submit/",
+        {"recommendation": "approve", "unassessed": "on"},  # with claims left unassessed
+        REVIEW_ACTION,
+    ),
     # Ids of another paper through this paper's URLs: 404 for everyone who gets that far.
     (
         "post",
