@@ -30,10 +30,15 @@ Stage = Paper.Stage
 CLAIMS_PER_PART = 30
 
 
-def build(paper, user, part=1):
-    """The workspace context of `part` (1-based; out of range is the nearest part)."""
+def build(paper, user, part=None):
+    """The workspace context of `part` (1-based; out of range is the nearest part). Without a
+    part, the workspace opens on the part of the viewer's first claim that needs attention."""
     viewer = _viewer(paper, user)
     placed, orphans, parts = _layout(paper)
+    overview = _overview(paper, viewer, placed, orphans, parts)
+    if part is None:
+        attention = overview["progress"]["attention"]
+        part = attention["part"] if attention else 1
     part = min(max(part, 1), len(parts))
     shown = parts[part - 1]
     orphans_shown = orphans if part == len(parts) else []
@@ -58,7 +63,7 @@ def build(paper, user, part=1):
         "orphan_total": len(orphans),
         "part": part,
         "parts": _contents(parts, placed),
-        **_overview(paper, viewer, placed, orphans, parts),
+        **overview,
     }
     if viewer["editor"]:
         context.update(_editor_panel(paper, viewer["round_reviews"], user))

@@ -326,7 +326,9 @@ class TestWorkspace:
         workflow.assess_claim(review, hedged, by=reviewer, verdict="supported")
         assert "Every claim has your verdict in this round." in client.get(PAGE).content.decode()
 
-    def test_the_first_claim_needing_attention_may_be_on_a_later_part(self, editor, reviewer):
+    def test_the_workspace_opens_on_the_part_of_the_first_claim_needing_attention(
+        self, editor, reviewer
+    ):
         paper = PaperFactory(slug="rounds")
         for s in range(12):
             body = " ".join(f"Point {s}-{i} is made." for i in range(3))
@@ -340,8 +342,13 @@ class TestWorkspace:
             if found.quote != "Point 11-1 is made.":
                 workflow.assess_claim(review, found, by=reviewer, verdict="supported")
         target = claim(paper, "Point 11-1 is made.")
-        page = client_for(reviewer).get(PAGE).content.decode()
+        client = client_for(reviewer)
+        response = client.get(PAGE)
+        page = response.content.decode()
         assert f'href="{PAGE}?part=2#claim-note-{target.public_id}" data-attention-start' in page
+        # The workspace opens on the part that shows it; asked for, another part is shown.
+        assert response.context["part"] == 2 and f'id="claim-note-{target.public_id}"' in page
+        assert client.get(f"{PAGE}?part=1").context["part"] == 1
 
     def test_editors_see_each_reviews_coverage(self, paper, editor, reviewer, other_reviewer):
         workflow.assign_reviewer(paper, other_reviewer, by=editor)

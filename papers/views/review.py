@@ -54,8 +54,8 @@ def dashboard(request):
 @require_safe
 def paper(request, slug):
     paper = permissions.paper_for_review(request.user, slug)
-    part = request.GET.get("part", "1")
-    context = workspace.build(paper, request.user, int(part) if part.isdigit() else 1)
+    part = request.GET.get("part", "")
+    context = workspace.build(paper, request.user, int(part) if part.isdigit() else None)
     return render(request, "review/paper.html", context)
 
 

@@ -236,4 +236,16 @@
   }
   window.addEventListener("hashchange", openFromHash);
   openFromHash();
+
+  // Opened without a claim in the address: bring the first claim that needs the reviewer's
+  // attention into view when it is on this part (the server chose the part that shows it).
+  var start = !location.hash && document.querySelector("[data-attention-start]");
+  if (start) {
+    var first = document.getElementById(start.hash.slice(1));
+    var element = first && first.closest("[data-claim-panel]");
+    if (element && panels[element.getAttribute("data-claim-panel")]) {
+      setOpen(panels[element.getAttribute("data-claim-panel")], true);
+      first.scrollIntoView({ block: "start" });
+    }
+  }
 })();
