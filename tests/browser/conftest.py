@@ -211,6 +211,6 @@ def sign_in_demo_reviewer(page, live_server, expect):
         page.get_by_label("Username").fill(DEMO_REVIEWER[0])
         page.get_by_label("Password").fill(DEMO_REVIEWER[1])
         page.get_by_role("button", name="Sign in").click()
-        expect(page).to_have_url(live_server.url + "/")
+        expect(page).to_have_url(live_server.url + "/review/")  # a reviewer's own page
 
     return sign_in

@@ -198,11 +198,12 @@ def pick_claim_words(page, expect):
 
 
 def sign_in_to_a_script(page, expect):
-    """Signing in with a javascript: `next` lands on the default page, running nothing."""
+    """Signing in with a javascript: `next` lands on a reviewer's default page, their reviews,
+    running nothing."""
     page.get_by_label("Username").fill("rob")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Position papers, claim by claim")).to_be_visible()
+    expect(page.get_by_role("heading", name="Reviews", exact=True)).to_be_visible()
 
 
 LISTING = {"title", "byline", "standfirst", "tag_name"}
