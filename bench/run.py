@@ -39,6 +39,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import desk
 import round_two
 from servers import production_env
 
@@ -253,6 +254,20 @@ def build():
         flush=True,
     )
     timings["comments"] = total
+    section = desk.megabyte_section(sentence)
+    timings["section_save"] = desk.time_section_saves(editor, section)
+    saves = timings["section_save"]
+    print(
+        f"Saved a {saves['chars'] / 1e6:.2f} MB section with {saves['claims']} claims through its "
+        "admin page in " + ", ".join(f"{x:.2f} s" for x in saves["seconds"]),
+        flush=True,
+    )
+    timings["admin_page"] = desk.admin_page(editor, paper)
+    page = timings["admin_page"]
+    print(
+        f"The large paper's admin page: {page['bytes']} bytes, {page['queries']} queries",
+        flush=True,
+    )
     timings["words"] = words
     timings["claims"] = len(claims)
     timings["sections"] = len(document["sections"])
@@ -489,6 +504,10 @@ def main():
         rows.append(
             ("review workspace (editor, 1 connection)", f"/review/{SLUG}/", result, raw, None)
         )
+        print("wrk the paper's admin page, one connection ...", flush=True)
+        admin_path = timings["admin_page"]["url"]
+        result, raw = wrk(base + admin_path, headers=[auth], connections=1)
+        rows.append((desk.ADMIN_PAGE, admin_path, result, raw, None))
         print("wrk posting a comment ...", flush=True)
         result, raw = wrk(
             base + f"/review/{SLUG}/claims/{claim_id}/comment/", script=lua, connections=4
@@ -596,6 +615,7 @@ def report(rows, timings, after_rss, peak_rss, page_bytes, elapsed):
             single["p50"] < 150,
         ),
         round_two.target(by_name[round_two.NAME], fmt_ms),
+        *desk.targets(by_name[desk.ADMIN_PAGE], timings, fmt_ms),
         (
             "gunicorn worker RSS after the run < 150 MB",
             f"{', '.join(f'{v:.0f}' for v in sorted(after_rss.values()))} MB after the run "
@@ -656,10 +676,17 @@ are rendered once per worker and then served from its memory (`papers/pagecache.
 what the paper, list, claims, search and diff rows measure: each worker asks the database for
 the public revision at most once a second (`STANDPOINT_PAGE_REVISION_MS`), so most of these
 requests make no query at all. The row of varied searches asks a different search at each
-request, so each is rendered: the cost of a page that nobody has asked for since the last publication. The
-review workspace shows the large paper's first part (30 of its 600 claims, with their threads
-and forms). Its round-2 row comes last (`bench/round_two.py`): the reviewer's round-1 verdicts on
-every claim carried into round 2 but three reworded ones, which are flagged with what changed.
+request, so each is rendered: the cost of a page that nobody has asked for since the last
+publication. The review workspace shows the large paper's first part (30 of its 600 claims, with
+their threads and forms). Its round-2 row comes last (`bench/round_two.py`): the reviewer's
+round-1 verdicts on every claim carried into round 2 but three reworded ones, which are flagged
+with what changed.
+
+What editors wait for (`bench/desk.py`): the large paper's admin page (its outline of sections
+and its one-line claim list) with wrk at one connection, and its size and queries in-process;
+and a section of about 1 MB carrying 50 claims saved three times through its admin page (the
+whole request through Django's test client in the benchmark's process: the form, the edit
+check, one render, the claims re-anchored, the audit event), each save adding a sentence.
 
 Errors are responses other than 2xx/3xx (posting a comment answers 302). Socket "read"
 errors are usually connections closed by a worker being recycled (max_requests) and not failed

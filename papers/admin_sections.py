@@ -146,6 +146,8 @@ class SectionAdmin(ClaimMarkingMixin, admin.ModelAdmin):
             "paper": section.paper,
             "previous_section": rows[at - 1] if at > 0 else None,
             "next_section": rows[at + 1] if at + 1 < len(rows) else None,
-            "orphan_offers": offers([claim for claim in plan.orphans if claim.section_id == section.pk]),
+            "orphan_offers": offers(
+                [claim for claim in plan.orphans if claim.section_id == section.pk]
+            ),
             "section_claims": sum(1 for claim in plan.claims if claim.section_id == section.pk),
         }
