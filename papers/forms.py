@@ -52,9 +52,9 @@ class ReviewSubmissionForm(forms.Form):
         super().__init__(*args, **kwargs)
         if missing:
             plural = "claim" if missing == 1 else "claims"
-            self.fields["unassessed"].label = (
-                f"I submit my review with {missing} {plural} not assessed in this round."
-            )
+            self.fields[
+                "unassessed"
+            ].label = f"I submit my review with {missing} {plural} not assessed in this round."
         else:
             del self.fields["unassessed"]
 
