@@ -1,5 +1,5 @@
 """The editors' workflow actions on one paper, defined once for the two places that offer them:
-the paper's admin page (papers/admin_workflow.py) and the review workspace (papers/views/review.py).
+the paper's admin page (papers/admin/workflow.py) and the review workspace (papers/views/review.py).
 
 Each action is a form: what its button says, when a page offers it, who may take it, and the
 papers.workflow function it calls. The form checks only the shape of the input; whether the action

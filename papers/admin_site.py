@@ -1,7 +1,7 @@
 """The admin site, open only to editors, with our own Markdown preview and image upload.
 
-Kept apart from papers/admin.py: the default admin site is built lazily from this class, and
-building it must not import the module that registers models on it.
+Kept apart from papers/admin/: the default admin site is built lazily from this class, and
+building it must not import the modules that register models on it.
 """
 
 from django.contrib import admin

@@ -12,7 +12,7 @@ from django.db.models import Count, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from papers.admin_workflow import ORPHANED
+from papers.admin.workflow import ORPHANED
 from papers.models import Claim, Paper, Review, Version, subqueries
 
 LIMIT = 25

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from papers import workflow
-from papers.admin import PaperAdmin
+from papers.admin.content import PaperAdmin
 from papers.models import Assignment, Claim, Comment, Event, Paper, Review, Version
 from tests.factories import (
     ClaimFactory,

@@ -1,4 +1,4 @@
-"""The paper's admin page as a desk (papers/admin_desk.py, papers/outline.py): an outline of its
+"""The paper's admin page as a desk (papers/admin/desk.py, papers/outline.py): an outline of its
 sections and a compact list of its claims whatever its length, reordering sections without
 JavaScript, orphaned claims with a one-click re-attachment, and Withdraw instead of Delete for a
 published paper."""

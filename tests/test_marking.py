@@ -1,4 +1,4 @@
-"""Claims marked where the text is (papers/admin_marking.py): the section's admin page shows its
+"""Claims marked where the text is (papers/admin/marking.py): the section's admin page shows its
 saved text with its claims marked, and its endpoints mark a claim from selected words, change a
 claim's details, and find or add tags and sources; editors only, CSRF-protected, a constant
 number of queries, and bad input refused with the form's errors and nothing saved."""

@@ -1,4 +1,4 @@
-"""A section's own admin page (papers/admin_sections.py): adding one at the next position,
+"""A section's own admin page (papers/admin/sections.py): adding one at the next position,
 moving it, the Markdown editor, rendering once per save, re-anchoring its claims, the length
 limit (also on the live preview), and the edit conflict between two editors (R28)."""
 
@@ -7,7 +7,7 @@ import time
 import pytest
 
 from papers import rendering
-from papers.admin_forms import SectionForm
+from papers.admin.forms import SectionForm
 from papers.models import Claim, Event, Paper, Section
 from tests.factories import ClaimFactory, PaperFactory, SectionFactory, approved
 

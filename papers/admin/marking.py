@@ -19,7 +19,8 @@ from django.urls import path, reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
-from papers import admin_desk, audit, permissions, rendering
+from papers import audit, permissions, rendering
+from papers.admin import desk
 from papers.models import Claim, Section, Source, Tag
 
 TEMPLATE = "admin/papers/section/_marking.html"
@@ -218,13 +219,10 @@ def _save_claim(request, section, form, verb):
     if not form.is_valid():
         return _errors(form)
     claim = form.save()
-    # papers.admin registers the admin that includes this module: imported when first needed.
-    from papers.admin import _touch_papers
-
-    _touch_papers([section.paper_id])
+    desk.touch_papers([section.paper_id])
     what = f"claim {claim.public_id} {verb}: “{claim}”"
     audit.record(audit.Action.EDIT, by=request.user, paper=section.paper, note=what)
-    admin_desk.record_content_edit(request, section.paper, what=what)
+    desk.record_content_edit(request, section.paper, what=what)
     html = render_to_string(TEMPLATE, {"marking": marking_context(section)}, request=request)
     return JsonResponse({"claim": claim.public_id, "html": html})
 
@@ -249,7 +247,7 @@ def _look_up_or_add(request, form_class, matching, as_json):
 def marking_context(section):
     """The section's saved text with its claims marked and numbered as in the whole paper, and
     those claims in reading order. Orphaned ones are not in the text: the page lists them with
-    their re-attachment offers (papers/admin_desk.py)."""
+    their re-attachment offers (papers/admin/desk.py)."""
     placed = []
     for claim in section.claims.prefetch_related("tags", "sources"):
         claim.section = section

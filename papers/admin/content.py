@@ -1,30 +1,26 @@
-"""The editors' admin: a paper's page with its outline of sections and its claims
-(papers/admin_desk.py), each section on a page of its own (papers/admin_sections.py), the
-workflow buttons (papers/admin_workflow.py), claims, tags and sources. Read-only records of
-reviews, versions and events: papers/admin_records.py."""
+"""The admin of what editors write: a paper's page with its outline of sections and its claims
+(papers/admin/desk.py) and its workflow panel (papers/admin/workflow.py), claims on their own
+pages, tags and sources."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.db import models
-from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 
-from papers import (
-    admin_people,  # noqa: F401  (registers the people admin)
-    admin_records,  # noqa: F401  (registers the read-only records)
-    admin_sections,  # noqa: F401  (registers the sections' own pages)
-    audit,
-    pagecache,
-    workflow,
+from papers import audit, pagecache, workflow
+from papers.admin.desk import (
+    DeskAdminMixin,
+    ReattachAdminMixin,
+    record_content_edit,
+    touch_papers,
 )
-from papers.admin_desk import DeskAdminMixin, ReattachAdminMixin, record_content_edit
-from papers.admin_drafts import DraftsAdminMixin
-from papers.admin_forms import ConflictMixin, MarkdownWidget, differing
-from papers.admin_workflow import ORPHANED, WorkflowAdminMixin
+from papers.admin.drafts import DraftsAdminMixin
+from papers.admin.forms import ConflictMixin, MarkdownWidget, differing
+from papers.admin.workflow import ORPHANED, WorkflowAdminMixin
 from papers.models import (
     Claim,
     Paper,
@@ -34,11 +30,6 @@ from papers.models import (
 )
 
 MARKDOWN_WIDGETS = {MarkdownxField: {"widget": MarkdownWidget}}
-
-
-def _touch_papers(paper_ids):
-    """A claim saved on its own page makes any open form of its paper stale (R28)."""
-    Paper.objects.filter(pk__in=paper_ids).update(lock_version=F("lock_version") + 1)
 
 
 class PaperForm(ConflictMixin, forms.ModelForm):
@@ -287,19 +278,19 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         paper_ids = {obj.paper_id, form.initial.get("paper")} - {None}
-        _touch_papers(paper_ids)
+        touch_papers(paper_ids)
         if form.has_changed():
             _shared_edit(request, paper_ids, f"claim {obj.public_id}")
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        _touch_papers([obj.paper_id])
+        touch_papers([obj.paper_id])
         _shared_edit(request, [obj.paper_id], f"claim {obj.public_id} removed")
 
     def delete_queryset(self, request, queryset):
         paper_ids = set(queryset.values_list("paper_id", flat=True))
         super().delete_queryset(request, queryset)
-        _touch_papers(paper_ids)
+        touch_papers(paper_ids)
         _shared_edit(request, paper_ids, "claims removed")
 
 

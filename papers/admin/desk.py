@@ -1,5 +1,5 @@
 """The editor's desk in the admin: a paper's page shows an outline of its sections (each edited on
-its own page, papers/admin_sections.py) and a compact list of its claims instead of a form for
+its own page, papers/admin/sections.py) and a compact list of its claims instead of a form for
 each, so it costs the same few queries whatever the paper's length; orphaned claims come first,
 each with the best re-attachment found in its section's text, accepted in one click.
 
@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -206,3 +207,8 @@ class ReattachAdminMixin:
             return HttpResponseRedirect(back)
         self.message_user(request, f"Re-attached the claim to “{claim}”.", messages.SUCCESS)
         return HttpResponseRedirect(back)
+
+
+def touch_papers(paper_ids):
+    """A claim saved on its own page makes any open form of its paper stale (R28)."""
+    Paper.objects.filter(pk__in=paper_ids).update(lock_version=F("lock_version") + 1)

@@ -14,9 +14,9 @@ from django.utils import timezone
 from markdownx.models import MarkdownxField
 
 from papers import anchoring, audit, outline
-from papers.admin_desk import offers, record_content_edit
-from papers.admin_forms import MarkdownWidget, SectionForm
-from papers.admin_marking import ClaimMarkingMixin
+from papers.admin.desk import offers, record_content_edit
+from papers.admin.forms import MarkdownWidget, SectionForm
+from papers.admin.marking import ClaimMarkingMixin
 from papers.models import Paper, Section
 
 
