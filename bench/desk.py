@@ -10,12 +10,6 @@ gunicorn like the readers' pages, at one connection (an editor waits for their o
 import re
 import time
 
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
-
-from papers import importing
-
 SAVES = 3
 SECTION_CLAIMS = 50
 ADMIN_PAGE = "paper's admin page (editor, 1 connection)"
@@ -23,6 +17,9 @@ ADMIN_PAGE = "paper's admin page (editor, 1 connection)"
 
 def megabyte_section(sentence):
     """A paper with one section of about 1 MB whose 50 claims are spread through it."""
+    # Imported here: bench/run.py imports this module before it sets Django up.
+    from papers import importing
+
     paragraphs = [" ".join(sentence(16) for _ in range(6)) for _ in range(1_400)]
     body = "\n\n".join(paragraphs)
     step = len(paragraphs) // SECTION_CLAIMS
@@ -43,6 +40,9 @@ def megabyte_section(sentence):
 def time_section_saves(editor, section):
     """Save the section through its admin page SAVES times, each with a new sentence at its
     end; returns the seconds of each save and the section's size."""
+    from django.test import Client
+    from django.test.utils import override_settings
+
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(editor)
     url = f"/admin/papers/section/{section.pk}/change/"
@@ -74,6 +74,10 @@ def time_section_saves(editor, section):
 
 def admin_page(editor, paper):
     """The paper's admin page in the benchmark's process: its size and its queries."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(editor)
     url = f"/admin/papers/paper/{paper.pk}/change/"
