@@ -255,6 +255,19 @@ def _start_tag(tag, attrs):
     return f"<{tag}{rendered}>"
 
 
+def claim_mark(claim, number):
+    """What `mark_claims` needs of a working-copy Claim (its tags prefetched) numbered `number`."""
+    return {
+        "id": claim.public_id,
+        "number": number,
+        "quote": claim.quote,
+        "prefix": claim.prefix,
+        "suffix": claim.suffix,
+        "kind": claim.kind,
+        "tags": sorted(tag.slug for tag in claim.tags.all()),
+    }
+
+
 def mark_claims(markup, claims):
     """Wrap each claim's words in <mark> elements and follow each with a numbered reference.
 

@@ -349,15 +349,7 @@ def _claim_view(claim, number, paper, viewer):
         "threads": threads,
         "open_threads": sum(1 for thread in threads if not thread["root"].is_resolved),
         "changes": workspace_rounds.claim_changes(claim, viewer["bases"], own_texts),
-        "mark": {
-            "id": claim.public_id,
-            "number": number,
-            "quote": claim.quote,
-            "prefix": claim.prefix,
-            "suffix": claim.suffix,
-            "kind": claim.kind,
-            "tags": sorted(tag.slug for tag in claim.tags.all()),
-        },
+        "mark": rendering.claim_mark(claim, number),
     }
 
 

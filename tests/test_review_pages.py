@@ -1,6 +1,7 @@
 """The review workspace at /review/: who may see it (R3, R5), what its forms change, independent
 assessment, CSRF (R8), POST-only actions (R9) and query counts that do not grow with a paper."""
 
+import datetime
 import re
 
 import html5lib
@@ -262,6 +263,23 @@ class TestIdsOfAnotherPaper:
 
 
 class TestComments:
+    @pytest.mark.parametrize(
+        ("zone", "shown", "machine"),
+        [
+            ("UTC", "6 Dec 2026, 14:05", "2026-12-06T14:05:09+0000"),
+            ("Asia/Kolkata", "6 Dec 2026, 19:35", "2026-12-06T19:35:09+0530"),
+        ],
+    )
+    def test_a_comment_shows_when_it_was_written_in_the_sites_time_zone(
+        self, settings, in_review, reviewer, as_reviewer, zone, shown, machine
+    ):
+        settings.TIME_ZONE = zone
+        comment = workflow.add_comment(factual(in_review), by=reviewer, body="Which units?")
+        written = datetime.datetime(2026, 12, 6, 14, 5, 9, 123456, tzinfo=datetime.UTC)
+        Comment.objects.filter(pk=comment.pk).update(created_at=written)
+        page = as_reviewer.get(PAGE).content.decode()
+        assert f'<time datetime="{machine}">{shown}</time>' in page
+
     def test_a_comment_is_written_by_the_viewer_with_the_claims_words(
         self, in_review, reviewer, as_reviewer
     ):

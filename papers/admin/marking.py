@@ -293,15 +293,7 @@ def _claim_view(claim, number):
         "tags": tags,
         "sources": sources,
         "change_url": page,
-        "mark": {
-            "id": claim.public_id,
-            "number": number,
-            "quote": claim.quote,
-            "prefix": claim.prefix,
-            "suffix": claim.suffix,
-            "kind": claim.kind,
-            "tags": sorted(tag.slug for tag in tags),
-        },
+        "mark": rendering.claim_mark(claim, number),
         # What the marking form shows when the editor opens the claim.
         "data": {
             "id": claim.public_id,
