@@ -69,7 +69,9 @@ def approved(paper, editor, reviewer):
     approval needs), approved."""
     paper = in_review(paper, editor, [reviewer])
     review = paper.reviews.get(round=paper.round, reviewer=reviewer)
-    for claim in paper.claims.exclude(assessments__review=review):
+    # Every claim, those with a verdict carried from an earlier round too: a carried verdict
+    # counts once the reviewer gives it again (or confirms it).
+    for claim in paper.claims.all():
         workflow.assess_claim(review, claim, by=reviewer, verdict="supported")
     workflow.submit_review(review, by=reviewer, recommendation="approve", summary="Fine.")
     return workflow.approve_paper(Paper.objects.get(pk=paper.pk), by=editor)
