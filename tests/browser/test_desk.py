@@ -137,3 +137,24 @@ def test_the_paper_and_section_pages_are_axe_clean(paper, live_server, page, exp
             if violations := run_axe(page, axe_source):
                 report.append(f"--- {name}, {scheme}\n{describe_violations(violations)}")
     assert not report, "axe-core:\n" + "\n".join(report)
+
+
+@pytest.mark.browser
+def test_a_reworded_claim_is_re_attached_in_one_click(paper, live_server, page, expect):
+    """The editor rewords a claimed sentence beyond what re-anchoring follows on its own; the
+    paper's page offers the new words, and one click attaches the claim to them."""
+    section = paper.sections.get(heading="Its defence")
+    claim = ClaimFactory(section=section, quote="The port is ice-free all year.")
+    sign_in(page, live_server, f"/admin/papers/section/{section.pk}/change/")
+    page.locator("textarea.markdownx-editor").fill(
+        "Reinforcements would arrive *by sea*. In most winters the port is ice-free."
+    )
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text("marked orphaned")
+    offer = page.locator("#orphans li").filter(has_text="In most winters the port is ice-free")
+    expect(offer).to_contain_text("words changed: attach to")
+    offer.get_by_role("button", name=re.compile(r"Re-attach claim \d+")).click()
+    expect(page.locator("#orphans")).not_to_contain_text("In most winters")
+    claim.refresh_from_db()
+    assert not claim.orphaned
+    assert claim.quote == "In most winters the port is ice-free."
