@@ -259,22 +259,27 @@ class Workload:
         while not self.stop.is_set():
             if round_ % 2 == 0:
                 note = {"note": f"Correction {round_}.", "override_reason": ""}
-                self._race("correct", editors, action + "correct/", note, "Correction published")
+                self._race("correct", editors, action + "correct/", note, "Published a correction")
             else:
                 steps = [
-                    ("submit", editors[0], action + "submit/", {}, "Submitted for review"),
+                    ("submit", editors[0], action + "submit/", {}, "for review: round"),
                     (
                         "review",
                         reviewer,
                         f"/review/{slug}/submit/",
-                        {"recommendation": "approve", "summary": f"Round {round_}."},
+                        {
+                            "recommendation": "approve",
+                            "summary": f"Round {round_}.",
+                            "unassessed": "on",
+                        },
                         "Your review was submitted",
                     ),
                     (
                         "approve",
                         editors[0],
                         action + "approve/",
-                        {"publish_at": "", "override_reason": ""},
+                        # The load's reviewer assesses no claim: approval takes a reason.
+                        {"publish_at": "", "override_reason": "Reviewed by the load test."},
                         "Approved",
                     ),
                 ]
@@ -283,7 +288,7 @@ class Workload:
                     if response is not None and not response.said(success):
                         self.refusals[kind] += 1
                 note = {"note": f"Edition {round_}.", "override_reason": ""}
-                self._race("publish", editors, action + "publish/", note, "Published as version")
+                self._race("publish", editors, action + "publish/", note, " as version ")
             round_ += 1
             self.stop.wait(rng.uniform(0.2, 0.6))
 

@@ -109,7 +109,7 @@ def main():
             follow=True,
         )
         check(
-            done.status == 200 and done.said("Published as version 2"),
+            done.status == 200 and done.said(" as version 2."),
             f"A acknowledges: {done.said('Published') or done.messages}",
         )
         second_b = served_within_the_window(
@@ -143,7 +143,7 @@ def main():
         check(workspace.status == 200, "B accepts the session made on A (one database)")
         reason = "Withdrawn through server B by the two-servers test."
         done = editor_b.post(f"/review/{SLUG}/workflow/withdraw/", {"reason": reason}, follow=True)
-        check(done.said("Withdrawn"), f"B acknowledges: {done.said('Withdrawn') or done.messages}")
+        check(done.said("Withdrew"), f"B acknowledges: {done.said('Withdrew') or done.messages}")
         withdrawn_a = served_within_the_window(
             reader_a,
             path,
