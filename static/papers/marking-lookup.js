@@ -185,6 +185,4 @@
       status: status
     };
   };
-
-  var lookups = Array.from(form.querySelectorAll("[data-lookup]")).map(Lookup);
 })();

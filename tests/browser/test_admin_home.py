@@ -21,7 +21,7 @@ PASSWORD = "a long enough test passphrase"
 
 
 @pytest.fixture
-def busy_desk(transactional_db):
+def busy_desk(transactional_db, django_db_serialized_rollback):
     """An editor, and a desk with no empty block: a paper in review with a submitted and an
     overdue review and an orphaned claim, a scheduled publication, and a published paper."""
     EditorFactory(username="eda", password=PASSWORD)
