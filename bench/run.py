@@ -509,6 +509,14 @@ def main():
         admin_path = timings["admin_page"]["url"]
         result, raw = wrk(base + admin_path, headers=[auth], connections=1)
         rows.append((desk.ADMIN_PAGE, admin_path, result, raw, None))
+        # After every round-1 page, as it moves the large paper on to round 2, and before the
+        # comment posting below piles some 500 comments onto one claim of the workspace's first
+        # part: the round-2 workspace of the paper with its 3,000 comments.
+        rows.append(
+            round_two.measure(paper, editor, base=base, get=get, wrk=wrk, login_cookie=login_cookie)
+        )
+        before = Comment.objects.count()
+        connection.close()
         print("wrk posting a comment ...", flush=True)
         result, raw = wrk(
             base + f"/review/{SLUG}/claims/{claim_id}/comment/", script=lua, connections=4
@@ -546,10 +554,6 @@ def main():
         twin, _ = wrk(f"{base}/bench/bare/?bytes={sizes['search']}")
         result, raw = wrk(base + "/papers/", script=varied)
         rows.append((f"search, {len(words)} different words", "/papers/?q=…", result, raw, twin))
-        # Last, as it moves the large paper on to round 2: a measurement of its own.
-        rows.append(
-            round_two.measure(paper, editor, base=base, get=get, wrk=wrk, login_cookie=login_cookie)
-        )
         time.sleep(1)
         after_rss = {pid: rss_mb(pid) for pid in worker_pids(server.pid)}
         sampler.stop.set()
@@ -679,9 +683,10 @@ the public revision at most once a second (`STANDPOINT_PAGE_REVISION_MS`), so mo
 requests make no query at all. The row of varied searches asks a different search at each
 request, so each is rendered: the cost of a page that nobody has asked for since the last
 publication. The review workspace shows the large paper's first part (30 of its 600 claims, with
-their threads and forms). Its round-2 row comes last (`bench/round_two.py`): the reviewer's
-round-1 verdicts on every claim carried into round 2 but three reworded ones, which are flagged
-with what changed.
+their threads and forms). Its round-2 row (`bench/round_two.py`) follows the round-1 rows and
+comes before the comment posting (which adds some 500 comments to one claim of the first
+part): the reviewer's round-1 verdicts on every claim carried into round 2 but three reworded
+ones, which are flagged with what changed.
 
 What editors wait for (`bench/desk.py`): the large paper's admin page (its outline of sections
 and its one-line claim list) with wrk at one connection, and its size and queries in-process;

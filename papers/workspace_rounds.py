@@ -56,8 +56,16 @@ def baselines(paper, *, last_round, reviewed, in_review):
     return found
 
 
-# A snapshot never changes: the text of a section as it was is rendered once per process.
-_section_text = functools.lru_cache(maxsize=256)(diffing.section_text)
+def _section_text(body):
+    """The text of a section as a snapshot has it. A snapshot never changes: the text is
+    rendered once per process, for sections up to 20,000 characters (at most 256 of them, so
+    the memory it takes stays small whatever the sections' length)."""
+    if len(body) > 20_000:
+        return diffing.section_text(body)
+    return _remembered_section_text(body)
+
+
+_remembered_section_text = functools.lru_cache(maxsize=256)(diffing.section_text)
 
 
 def section_changes(section, bases):
