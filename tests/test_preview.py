@@ -162,6 +162,17 @@ class TestWhatItShows:
         assert b"/admin/" not in response.content
         assert f'href="/review/{draft.slug}/"'.encode() in response.content
 
+    def test_the_review_workspace_links_back_to_it_and_for_editors_to_the_admin(
+        self, editor, reviewer, draft
+    ):
+        workflow.assign_reviewer(draft, reviewer, by=editor)
+        preview = f'href="/papers/{draft.slug}/preview/"'.encode()
+        admin = f'href="/admin/papers/paper/{draft.pk}/change/"'.encode()
+        as_editor = client_for(editor).get(f"/review/{draft.slug}/").content
+        as_reviewer = client_for(reviewer).get(f"/review/{draft.slug}/").content
+        assert preview in as_editor and admin in as_editor
+        assert preview in as_reviewer and admin not in as_reviewer
+
     def test_it_offers_no_public_links_that_would_404(self, editor, draft):
         response = client_for(editor).get(URL.format(draft.slug))
         assert f"/papers/{draft.slug}/versions/".encode() not in response.content
