@@ -1,6 +1,6 @@
 from django.urls import path
 
-from papers.views import claims, drafts, history, public
+from papers.views import cite, claims, drafts, history, public
 
 app_name = "papers"
 urlpatterns = [
@@ -11,9 +11,19 @@ urlpatterns = [
     path("papers/<slug:slug>/versions/", history.version_list, name="versions"),
     path("papers/<slug:slug>/diff/<int:a>/<int:b>/", history.diff, name="diff"),
     path("papers/<slug:slug>/export.<str:fmt>", public.export, name="export"),
+    path("papers/<slug:slug>/cite/", cite.paper_cite, name="cite"),
+    path("papers/<slug:slug>/cite.<str:fmt>", cite.paper_cite_file, name="cite-file"),
+    path("papers/<slug:slug>/v<int:number>/cite/", cite.version_cite, name="version-cite"),
+    path(
+        "papers/<slug:slug>/v<int:number>/cite.<str:fmt>",
+        cite.version_cite_file,
+        name="version-cite-file",
+    ),
     path("papers/<slug:slug>/preview/", drafts.preview, name="preview"),
     path("preview/<str:token>/", drafts.shared, name="shared"),
     path("claims/", claims.claim_list, name="claims"),
     path("claims/<str:public_id>/", claims.claim_detail, name="claim"),
+    path("claims/<str:public_id>/cite/", cite.claim_cite, name="claim-cite"),
+    path("claims/<str:public_id>/cite.<str:fmt>", cite.claim_cite_file, name="claim-cite-file"),
     path("tags/<slug:slug>/", claims.tag_detail, name="tag"),
 ]

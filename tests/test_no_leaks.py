@@ -91,6 +91,9 @@ def public_urls(paper, hidden):
         f"/papers/{slug}/diff/1/2/": 200,
         f"/papers/{slug}/export.md": 200,
         f"/papers/{slug}/export.json": 200,
+        f"/papers/{slug}/cite/": 200,
+        f"/papers/{slug}/v1/cite/": 200,
+        **{f"/papers/{slug}/cite.{fmt}": 200 for fmt in ("bib", "ris", "json")},
         "/claims/": 200,
         "/claims/?tag=nato": 200,
         "/claims/?status=disputed": 200,
@@ -103,11 +106,16 @@ def public_urls(paper, hidden):
         f"/papers/{hidden.slug}/versions/": 404,
         f"/papers/{hidden.slug}/export.md": 404,
         f"/papers/{hidden.slug}/export.json": 404,
+        f"/papers/{hidden.slug}/cite/": 404,
+        f"/papers/{hidden.slug}/cite.bib": 404,
     }
     for public_id in VersionClaim.objects.values_list("public_id", flat=True).distinct():
         urls[f"/claims/{public_id}/"] = 200
+        urls[f"/claims/{public_id}/cite/"] = 200
+        urls[f"/claims/{public_id}/cite.bib"] = 200
     for public_id in Claim.objects.filter(paper=hidden).values_list("public_id", flat=True):
         urls[f"/claims/{public_id}/"] = 404
+        urls[f"/claims/{public_id}/cite/"] = 404
     return urls
 
 

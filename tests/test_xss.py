@@ -142,6 +142,7 @@ FRAGMENT_TAGS |= {"a", "img", "table", "thead", "tbody", "tr", "th", "td"}
 # Site chrome and claim marks on public pages; still no script, style, frames, forms or foreign XML.
 PAGE_TAGS = FRAGMENT_TAGS | {"main", "header", "footer", "nav", "section", "article", "aside"}
 PAGE_TAGS |= {"div", "span", "time", "sup", "mark"}
+PAGE_TAGS |= {"dl", "dt", "dd", "i"}  # the cite page: each style's reference, titles in italics
 HEAD_TAGS = {
     "title": set(),
     "meta": {"charset", "name", "content", "property"},
@@ -410,7 +411,7 @@ def test_hostile_fields_reach_no_public_page_as_markup(client, hostile_paper):
     """R15, R16: a published paper full of payloads shows them only as inert text."""
     payload = hostile_paper
     pages = ["/papers/hostile/", "/papers/hostile/v1/", "/papers/", "/papers/?tag=hostile", "/"]
-    for url in [*pages, "/tags/hostile/"]:
+    for url in [*pages, "/tags/hostile/", "/papers/hostile/cite/", "/papers/hostile/v1/cite/"]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert violations(response.content.decode(), page=True) == [], url

@@ -41,6 +41,8 @@ PAGES = [
     Page("claim-list", "/claims/"),
     Page("claim-list-by-kind", "/claims/?kind=factual"),
     Page("claim", "/claims/{claim}/"),
+    Page("cite-paper", "/papers/{paper}/cite/"),
+    Page("cite-claim", "/claims/{claim}/cite/"),
     Page("tag", "/tags/{tag}/"),
     Page("withdrawn-paper", "/papers/{withdrawn}/"),
     Page("not-found", "/papers/no-such-paper/", status=404),
