@@ -1,6 +1,7 @@
 """Re-anchoring claims after an editor changes a section's text.
 
-Each claim is looked for in its section's reader-visible text (`body_text`), in three steps:
+Each claim is looked for in its section's reader-visible text (`body_text`, without footnote
+reference marks: adding a note to a claimed sentence moves no claim), in three steps:
 
 1. exact: `rendering.find_quote` still finds the quote with its prefix/suffix: nothing changes.
 2. context: the words are there verbatim but the prefix/suffix no longer fit exactly. The

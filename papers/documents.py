@@ -21,11 +21,13 @@ from pathlib import Path
 import yaml
 from django.utils.text import slugify
 from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
 
 from papers.rendering import escape_markdown
 
 DOCUMENT_KEYS = ("title", "slug", "standfirst", "authors", "tags", "taxonomy", "claims")
-_blocks = MarkdownIt("commonmark", {"html": False})
+# Footnotes as the renderer reads them: "[^1]: note" over a "---" line is a note, not a heading.
+_blocks = MarkdownIt("commonmark", {"html": False}).use(footnote_plugin, inline=False)
 _ANCHOR_SUFFIX = re.compile(r"\s*\{#([A-Za-z0-9_-]+)\}\s*$")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _TERMINAL_PUNCTUATION = tuple(".!?:;,…")

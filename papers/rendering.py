@@ -5,16 +5,24 @@ either autoescaped by a template or through `render_markdown` / `render_plain` h
 """
 
 import html
+import re
 from html.parser import HTMLParser
 
 import nh3
 from django.utils.html import linebreaks, urlize
 from django.utils.safestring import mark_safe
 from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
 
 # CommonMark with raw HTML off; tables and strikethrough because papers use them. markdown-it-py
 # is linear on pathological input (10 KB of "[" in ~0.1 s) where Python-Markdown takes seconds.
-_markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+# Footnotes as Pandoc writes them ([^1] in the text, "[^1]: …" anywhere in the section); the
+# inline kind (^[…]) stays off, so that words like "^[a-z]" in existing sections stay words.
+_markdown = (
+    MarkdownIt("commonmark", {"html": False})
+    .enable(["table", "strikethrough"])
+    .use(footnote_plugin, inline=False)
+)
 
 ALLOWED_TAGS = {
     "p",
@@ -44,9 +52,31 @@ ALLOWED_TAGS = {
     "tr",
     "th",
     "td",
+    # Footnotes: the reference's superscript, and the list of notes after the section's prose.
+    "sup",
+    "section",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "id", "aria-label"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "li": {"id"},
+}
+# Values allowed only as the footnote markup below writes them (see _footnote_attribute).
+ALLOWED_VALUES = {"a": {"role": {"doc-noteref", "doc-backlink"}}, "ol": {"aria-label": {"Notes"}}}
+ALLOWED_CLASSES = {"sup": {"footnote-ref"}, "section": {"footnotes"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+_FOOTNOTE_ID = re.compile(r"(?:[A-Za-z0-9_-]+--)?fn(?:ref)?-[0-9]+(?:-[0-9]+)?")
+_BACKLINK_LABEL = re.compile(r"Back to reference [0-9]+(?: \([0-9]+\))?")
+
+
+def _footnote_attribute(tag, attribute, value):
+    # Ids and labels only as footnotes write them: no other id can clobber a page's own.
+    if attribute == "id":
+        return value if _FOOTNOTE_ID.fullmatch(value) else None
+    if attribute == "aria-label" and tag == "a":
+        return value if _BACKLINK_LABEL.fullmatch(value) else None
+    return value
 
 
 def sanitize(markup):
@@ -55,15 +85,66 @@ def sanitize(markup):
         markup,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        tag_attribute_values=ALLOWED_VALUES,
+        allowed_classes=ALLOWED_CLASSES,
+        attribute_filter=_footnote_attribute,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
 
 
-def render_markdown(text):
-    """The one Markdown renderer: admin preview, public pages and exports all use it."""
-    return sanitize(_markdown.render(text or ""))
+def render_markdown(text, *, anchor=""):
+    """The one Markdown renderer: admin preview, public pages and exports all use it.
+
+    `anchor` is the section's: its footnotes' ids start with it, so that the notes of the many
+    sections on one page (each may have its own [^1]) never share an id.
+    """
+    env = {"anchor": re.sub(r"[^A-Za-z0-9_-]", "", anchor or "")}
+    return sanitize(_markdown.render(text or "", env))
+
+
+# --- Footnotes ----------------------------------------------------------------------------------
+# Our own markup for mdit-py-plugins' footnote tokens: ids prefixed by the section's anchor, and
+# DPUB-ARIA roles for the links both ways. Note labels never reach the HTML (notes are numbered).
+
+
+def _note_id(env, kind, number, use=0):
+    """`fn-1` for note 1, `fnref-1` for its first reference, `fnref-1-2` for its second; after
+    `<anchor>--` in a section."""
+    ident = f"{kind}-{number}" + (f"-{use + 1}" if use else "")
+    return f"{env['anchor']}--{ident}" if env.get("anchor") else ident
+
+
+def _footnote_ref(renderer, tokens, idx, options, env):
+    number, use = tokens[idx].meta["id"] + 1, tokens[idx].meta.get("subId", 0)
+    return (
+        f'<sup class="footnote-ref"><a href="#{_note_id(env, "fn", number)}" '
+        f'id="{_note_id(env, "fnref", number, use)}" role="doc-noteref">[{number}]</a></sup>'
+    )
+
+
+def _footnote_anchor(renderer, tokens, idx, options, env):
+    number, use = tokens[idx].meta["id"] + 1, tokens[idx].meta.get("subId", 0)
+    label = f"Back to reference {number}" + (f" ({use + 1})" if use else "")
+    return (
+        f' <a href="#{_note_id(env, "fnref", number, use)}" role="doc-backlink" '
+        f'aria-label="{label}">\u21a9\ufe0e</a>'  # ↩ as text, not as an emoji
+    )
+
+
+def _footnote_open(renderer, tokens, idx, options, env):
+    return f'<li id="{_note_id(env, "fn", tokens[idx].meta["id"] + 1)}">'
+
+
+for _name, _rule in {
+    "footnote_ref": _footnote_ref,
+    "footnote_anchor": _footnote_anchor,
+    "footnote_open": _footnote_open,
+    "footnote_block_open": lambda *args: '<section class="footnotes">\n<ol aria-label="Notes">\n',
+    "footnote_block_close": lambda *args: "</ol>\n</section>\n",
+}.items():
+    _markdown.add_render_rule(_name, _rule)
 
 
 def render_plain(text):
@@ -97,30 +178,53 @@ def escape_markdown(text):
 # --- Text of rendered HTML, and where quotes sit in it ------------------------------------------
 
 
+# Footnote links are shown but are not words of the text: a claim's quote reads "sentence. Next"
+# across "sentence.[1] Next", and adding a note to a claimed sentence leaves the claim in place.
+_NOT_TEXT = {("role", "doc-noteref"), ("role", "doc-backlink")}
+
+
 class _Tokens(HTMLParser):
-    """Splits sanitised HTML into start tags, end tags and decoded text, in order."""
+    """Splits sanitised HTML into start tags, end tags and decoded text, in order; a footnote
+    link is one ("raw", its markup) token, outside the text."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.tokens = []
+        self.raw = None  # the markup of the footnote link being read
 
     def handle_starttag(self, tag, attrs):
-        self.tokens.append(("start", tag, attrs))
+        if self.raw is None and tag == "a" and _NOT_TEXT.intersection(attrs):
+            self.raw = []
+        if self.raw is not None:
+            self.raw.append(_start_tag(tag, attrs))
+        else:
+            self.tokens.append(("start", tag, attrs))
 
     def handle_startendtag(self, tag, attrs):
-        self.tokens.append(("start", tag, attrs))
+        self.handle_starttag(tag, attrs)
 
     def handle_endtag(self, tag):
-        self.tokens.append(("end", tag, None))
+        if self.raw is None:
+            self.tokens.append(("end", tag, None))
+            return
+        self.raw.append(f"</{tag}>")
+        if tag == "a":
+            self.tokens.append(("raw", "".join(self.raw), None))
+            self.raw = None
 
     def handle_data(self, data):
-        self.tokens.append(("text", data, None))
+        if self.raw is not None:
+            self.raw.append(html.escape(data, quote=False))
+        else:
+            self.tokens.append(("text", data, None))
 
 
 def _tokenize(markup):
     parser = _Tokens()
     parser.feed(markup)
     parser.close()
+    if parser.raw:  # a footnote link left open: nothing is lost
+        parser.tokens.append(("raw", "".join(parser.raw), None))
     return parser.tokens
 
 
@@ -289,6 +393,9 @@ def mark_claims(markup, claims):
 
     out, pos, opened, open_links, pending_refs = [], 0, set(), 0, []
     for kind, value, attrs in tokens:
+        if kind == "raw":  # a footnote link: shown, never marked
+            out.append(value)
+            continue
         if kind == "start":
             out.append(_start_tag(value, attrs))
             if value == "a":

@@ -16,7 +16,7 @@ def unsaved_version(paper, *, number, with_review, **fields):
         paper=paper,
         number=number,
         title=paper.title,
-        standfirst_html=rendering.render_markdown(paper.standfirst),
+        standfirst_html=rendering.render_markdown(paper.standfirst, anchor=paper.notes_anchor),
         byline=paper.byline,
         snapshot=document,
         body_html=body_html,
@@ -129,7 +129,8 @@ def render_body(document):
     sections = []
     for section in document["sections"]:
         claims = by_section.get(section["anchor"], [])
-        html, _ = rendering.mark_claims(rendering.render_markdown(section["body"]), claims)
+        markup = rendering.render_markdown(section["body"], anchor=section["anchor"])
+        html, _ = rendering.mark_claims(markup, claims)
         sections.append({**section, "html": rendering.stored_html(html), "claims": claims})
     body = render_to_string("papers/_version_body.html", {"sections": sections})
     toc = [{"anchor": s["anchor"], "heading": s["heading"]} for s in document["sections"]]

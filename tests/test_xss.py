@@ -115,6 +115,18 @@ CORPUS = [
     P('```"><script>alert(1)</script>\n<img src=x onerror=alert(1)>\n```', id="fence-info"),
     P("| a |\n|---|\n| <img src=x onerror=alert(1)> |", id="table-cell"),
     P("> <iframe src=javascript:alert(1)>\n> - [x](javascript:alert(1))", id="quote-list"),
+    # Footnotes: labels, notes and the links inside them
+    P('A[^"><script>alert(1)</script>]\n\n[^"><script>alert(1)</script>]: n', id="fn-label-script"),
+    P('A[^x"onmouseover="alert(1)]\n\n[^x"onmouseover="alert(1)]: n', id="fn-label-attr"),
+    P("A[^x]\n\n[^x]: <img src=x onerror=alert(1)>", id="fn-note-img"),
+    P("A[^x]\n\n[^x]: [y](javascript:alert(1)) <javascript:alert(1)>", id="fn-note-js-link"),
+    P("A[^x]\n\n[^x]: [y][r]\n\n[r]: javascript:alert(1)", id="fn-note-ref-link-js"),
+    P(f"A[^x]\n\n[^x]: ![i](data:image/svg+xml;base64,{B64_SCRIPT})", id="fn-note-img-data"),
+    P("A[^a]\n\n[^a]: see[^b]\n[^b]: <script>alert(1)</script>", id="fn-nested"),
+    P("A[^<svg/onload=alert(1)>]", id="fn-undefined-svg"),
+    P("^[<img src=x onerror=alert(1)>]", id="fn-inline"),
+    P('<a id="location" role="doc-noteref" href="#fn-1" onclick="alert(1)">x</a>', id="fn-raw-a"),
+    P('<sup onclick=alert(1)><section onmouseover=alert(1)><li id="fn-1" style="x">', id="fn-raw"),
     # Comments, CDATA, nesting, polyglots
     P("<!--<script>alert(1)</script>-->", id="comment"),
     P("<!-- --!><script>alert(1)</script> -->", id="comment-bang-close"),
@@ -138,7 +150,7 @@ CORPUS = [
 
 FRAGMENT_TAGS = {"html", "head", "body", "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6"}
 FRAGMENT_TAGS |= {"em", "strong", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li"}
-FRAGMENT_TAGS |= {"a", "img", "table", "thead", "tbody", "tr", "th", "td"}
+FRAGMENT_TAGS |= {"a", "img", "table", "thead", "tbody", "tr", "th", "td", "sup", "section"}
 # Site chrome and claim marks on public pages; still no script, style, frames, forms or foreign XML.
 PAGE_TAGS = FRAGMENT_TAGS | {"main", "header", "footer", "nav", "section", "article", "aside"}
 PAGE_TAGS |= {"div", "span", "time", "sup", "mark"}

@@ -169,7 +169,7 @@ class Paper(models.Model):
     )
 
     def save(self, *args, **kwargs):
-        self.standfirst_html = rendering.render_markdown(self.standfirst)
+        self.standfirst_html = rendering.render_markdown(self.standfirst, anchor=self.notes_anchor)
         if not self._state.adding and kwargs.get("update_fields") is None and not args:
             kwargs["update_fields"] = [
                 f.name
@@ -180,6 +180,11 @@ class Paper(models.Model):
 
     def get_absolute_url(self):
         return reverse("papers:detail", args=[self.slug])
+
+    @property
+    def notes_anchor(self):
+        """What the standfirst's footnote ids start with: listings show many standfirsts."""
+        return f"{self.slug}-standfirst"
 
 
 class Section(models.Model):
@@ -210,7 +215,7 @@ class Section(models.Model):
     def save(self, *args, **kwargs):
         if not self.anchor:
             self.anchor = self.free_anchor()
-        self.body_html = rendering.render_markdown(self.body)
+        self.body_html = rendering.render_markdown(self.body, anchor=self.anchor)
         self.body_text = rendering.html_to_text(self.body_html)
         super().save(*args, **kwargs)
 

@@ -1,14 +1,16 @@
 /* The words selected in a section's marked text (static/papers/marking.js), and which of their
  * occurrences in the section's text they are: the server finds the prefix and suffix that tell
  * repeated words apart from that. The text is read as papers/rendering.py reads it: whitespace
- * runs collapsed, the claims' reference numbers left out (they are not part of the text).
+ * runs collapsed, the claims' reference numbers and the footnotes' links left out (they are not
+ * part of the text).
  */
 (function () {
   "use strict";
 
   function visibleText(range) {
     var fragment = range.cloneContents();
-    fragment.querySelectorAll(".claim-ref").forEach(function (ref) {
+    var links = ".claim-ref, [role=doc-noteref], [role=doc-backlink]";
+    fragment.querySelectorAll(links).forEach(function (ref) {
       ref.remove();
     });
     return fragment.textContent;

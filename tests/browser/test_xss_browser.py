@@ -160,6 +160,17 @@ def open_claim_notes(page, expect):
     expect(page.locator(":target")).to_have_class(re.compile(r"\bclaim\b"))
 
 
+def follow_notes_and_claims(page, expect):
+    """A reader follows a footnote from its reference and back (hostile labels and notes among
+    them), then opens claim notes."""
+    ref = page.locator("a[role=doc-noteref]").first
+    ref.click()
+    expect(page.locator(":target")).to_have_attribute("id", re.compile(r"--fn-\d+$"))
+    page.locator(":target a[role=doc-backlink]").first.click()
+    expect(page.locator(":target")).to_have_attribute("role", "doc-noteref")
+    open_claim_notes(page, expect)
+
+
 def use_review_js(page, expect):
     """review.js moves every claim panel into the prose; open them one way and another."""
     toggle = page.locator(".review-claim__toggle").first
@@ -266,7 +277,7 @@ def tour(site):
         ("reader", "search for a payload", "/papers/?q=" + named("script", "search"), None),
         ("reader", "papers of a tag", f"/papers/?tag={first}", None),
         ("reader", "papers of a hostile tag (404)", f"/papers/?tag={tag}", None),
-        ("reader", "paper", "/papers/hostile/", open_claim_notes),
+        ("reader", "paper", "/papers/hostile/", follow_notes_and_claims),
         ("reader", "version 1", "/papers/hostile/v1/", None),
         ("reader", "versions", "/papers/hostile/versions/", None),
         ("reader", "diff", "/papers/hostile/diff/1/2/", None),
