@@ -1,6 +1,6 @@
 from django.urls import path
 
-from papers.views import cite, claims, drafts, history, public
+from papers.views import cite, claims, drafts, history, pdf, public
 
 app_name = "papers"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("papers/", public.paper_list, name="list"),
     path("papers/<slug:slug>/", public.paper_detail, name="detail"),
     path("papers/<slug:slug>/v<int:number>/", public.version_detail, name="version"),
+    path("papers/<slug:slug>/v<int:number>/paper.pdf", pdf.version_pdf, name="pdf"),
     path("papers/<slug:slug>/versions/", history.version_list, name="versions"),
     path("papers/<slug:slug>/diff/<int:a>/<int:b>/", history.diff, name="diff"),
     path("papers/<slug:slug>/export.<str:fmt>", public.export, name="export"),

@@ -10,7 +10,7 @@ in its body or its headers.
 import pytest
 from django.test import Client
 
-from papers import anchoring, workflow
+from papers import anchoring, typesetting, workflow
 from papers.models import Claim, Comment, Event, Paper, Review, VersionClaim
 from tests.factories import ClaimFactory, PaperFactory, SectionFactory, TagFactory, approved
 
@@ -87,6 +87,9 @@ def public_urls(paper, hidden):
         f"/papers/{slug}/v1/": 200,
         f"/papers/{slug}/v2/": 200,
         f"/papers/{slug}/v3/": 404,
+        # Its text is compressed in the file: tests/test_pdf.py reads what a PDF shows.
+        f"/papers/{slug}/v2/paper.pdf": 200 if typesetting.available() else 503,
+        f"/papers/{slug}/v3/paper.pdf": 404,
         f"/papers/{slug}/versions/": 200,
         f"/papers/{slug}/diff/1/2/": 200,
         f"/papers/{slug}/export.md": 200,
@@ -103,6 +106,7 @@ def public_urls(paper, hidden):
         "/robots.txt": 200,
         f"/papers/{hidden.slug}/": 404,
         f"/papers/{hidden.slug}/v1/": 404,
+        f"/papers/{hidden.slug}/v1/paper.pdf": 404,
         f"/papers/{hidden.slug}/versions/": 404,
         f"/papers/{hidden.slug}/export.md": 404,
         f"/papers/{hidden.slug}/export.json": 404,
@@ -119,7 +123,8 @@ def public_urls(paper, hidden):
     return urls
 
 
-def test_the_marker_appears_on_no_public_page(leaky):
+def test_the_marker_appears_on_no_public_page(leaky, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # where the PDFs are stored
     paper, hidden = leaky
     client = Client()
     leaks = []

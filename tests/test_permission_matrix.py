@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 
-from papers import workflow
+from papers import typesetting, workflow
 from tests.factories import (
     ClaimFactory,
     PaperFactory,
@@ -55,6 +55,13 @@ MATRIX = [
     ("get", "/papers/?tag=nato", None, EVERYONE),
     ("get", "/papers/{live}/", None, EVERYONE),
     ("get", "/papers/{live}/v1/", None, EVERYONE),
+    # A version's PDF; a server without WeasyPrint's system libraries answers 503 instead.
+    (
+        "get",
+        "/papers/{live}/v1/paper.pdf",
+        None,
+        EVERYONE if typesetting.available() else expect(*[503] * 6),
+    ),
     ("get", "/papers/{live}/v2/", None, NOBODY),
     ("get", "/papers/{live}/export.md", None, EVERYONE),
     ("get", "/papers/{live}/export.json", None, EVERYONE),
@@ -82,6 +89,7 @@ MATRIX = [
     # The paper under review has never been published: nothing public shows it, to anyone.
     ("get", "/papers/{draft}/", None, NOBODY),
     ("get", "/papers/{draft}/v1/", None, NOBODY),
+    ("get", "/papers/{draft}/v1/paper.pdf", None, NOBODY),
     ("get", "/papers/{draft}/export.json", None, NOBODY),
     ("get", "/papers/{draft}/cite/", None, NOBODY),
     ("get", "/papers/{draft}/v1/cite.ris", None, NOBODY),

@@ -117,9 +117,7 @@ def _publish(paper, *, by, note, override_reason, correction):
             published_by_name=name(by),
         )
         document = version.snapshot
-        version.fingerprint = hashlib.sha256(
-            documents.to_json(version.export_document()).encode()
-        ).hexdigest()
+        version.fingerprint = export_sha256(version)
         version.save()
         version.tags.set(paper.tags.all())
         _record_claims(version, document)
@@ -138,6 +136,13 @@ def _publish(paper, *, by, note, override_reason, correction):
         event(paper, action, by, from_stage=from_stage, version_number=number, note=note)
         notify("published", paper, [*editors_of(paper), *reviewers_of(paper)], version=version)
     return version
+
+
+def export_sha256(version):
+    """The SHA-256 a version is known by: of the bytes of its JSON export (what
+    `/papers/<slug>/export.json` serves), so anyone can check a copy. Stored as
+    `Version.fingerprint`, shown on the version's page and printed on its PDF."""
+    return hashlib.sha256(documents.to_json(version.export_document()).encode()).hexdigest()
 
 
 def _record_claims(version, document):
