@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from papers import pagecache
-from papers.feeds import VersionFeed
+from papers.feeds import CorrectionFeed, VersionFeed
 from papers.sitemaps import SITEMAPS
 from papers.views import accounts, health, media, public
 
@@ -35,6 +35,7 @@ urlpatterns = [
     ),
     path("review/", include("papers.review_urls")),
     path("feed/", pagecache.for_readers(VersionFeed()), name="feed"),
+    path("corrections/feed/", pagecache.for_readers(CorrectionFeed()), name="corrections-feed"),
     path(
         "sitemap.xml",
         pagecache.for_readers(sitemap),

@@ -1,12 +1,15 @@
-"""The Atom feed of published versions: every publication and correction, newest first."""
+"""The Atom feeds: published versions (every publication and correction, newest first), and
+the corrections log."""
+
+import re
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
-from django.utils.html import linebreaks
+from django.utils.html import format_html, format_html_join, linebreaks
 
-from papers import rendering
+from papers import corrections, rendering
 from papers.models import Paper, Version
 
 
@@ -61,3 +64,116 @@ class VersionFeed(Feed):
     def item_categories(self, version):
         categories = [tag.name for tag in version.tags.all()]
         return ["Correction", *categories] if version.is_correction else categories
+
+
+# What XML 1.0 cannot carry, even escaped; user text may hold it (a pasted control character).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_text(value):
+    if isinstance(value, str):
+        return NOT_XML.sub("", value)
+    if isinstance(value, (list, tuple)):
+        return [_xml_text(part) for part in value]
+    return value
+
+
+class AtomWithContent(Atom1Feed):
+    """Atom entries with a <content> besides the <summary>, given as the item's `content`,
+    and without the characters XML cannot carry (Django refuses the whole feed for one)."""
+
+    def add_item_elements(self, handler, item):
+        item = {key: _xml_text(value) for key, value in item.items()}
+        super().add_item_elements(handler, item)
+        if item.get("content"):
+            handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+class CorrectionFeed(Feed):
+    """The corrections log (papers.corrections) as a feed: the public note as each entry's
+    summary, the claims a correction changed as its content."""
+
+    feed_type = AtomWithContent
+    subtitle = "Corrections and withdrawals of published position papers."
+    ENTRIES = 30
+
+    def title(self):
+        return f"{settings.SITE_NAME}: corrections and withdrawals"
+
+    def author_name(self):
+        return settings.SITE_NAME
+
+    def link(self):
+        return settings.SITE_URL + reverse("papers:corrections")
+
+    def feed_url(self):
+        return settings.SITE_URL + reverse("corrections-feed")
+
+    def items(self):
+        return corrections.entries(corrections.log()[: self.ENTRIES])
+
+    def item_title(self, entry):
+        if entry.is_correction:
+            return f"Correction to version {entry.previous}: {entry.title}"
+        return f"Withdrawn: {entry.title}"
+
+    def item_link(self, entry):
+        return settings.SITE_URL + entry.url
+
+    def item_description(self, entry):
+        return linebreaks(entry.note, autoescape=True)
+
+    def item_extra_kwargs(self, entry):
+        return {"content": self._changed_claims(entry)} if entry.is_correction else {}
+
+    def item_author_name(self, entry):
+        return settings.SITE_NAME
+
+    def item_pubdate(self, entry):
+        return entry.when
+
+    def item_updateddate(self, entry):
+        return entry.when
+
+    def item_categories(self, entry):
+        return [
+            "Correction" if entry.is_correction else "Withdrawal",
+            *(t.name for t in entry.tags),
+        ]
+
+    @staticmethod
+    def _changed_claims(entry):
+        """Escaped HTML: what changed in each claim, and a link to the whole comparison."""
+        diff_link = format_html(
+            '<p><a href="{}">What changed from version {} to version {}</a></p>',
+            settings.SITE_URL + entry.diff_url,
+            entry.previous,
+            entry.version.number,
+        )
+        if not entry.claims:
+            return format_html("<p>No claim changed.</p>{}", diff_link)
+        claims = format_html_join("", "<li>{}: {}{}</li>", map(_claim_change, entry.claims))
+        more = format_html("<p>And {} more.</p>", entry.more_claims) if entry.more_claims else ""
+        summary = ", ".join(entry.summary).capitalize()
+        return format_html("<p>{}.</p><ul>{}</ul>{}{}", summary, claims, more, diff_link)
+
+
+WORD_CHANGES = {"insert": "<ins>{}</ins>", "delete": "<del>{}</del>"}
+
+
+def _claim_change(item):
+    """A changed claim for CorrectionFeed: its changes, its words (removed ones in <del>, added
+    ones in <ins>) and its review status before and after if that changed."""
+    words = next((tokens for label, tokens in item["parts"] if label == "Words"), [])
+    words = format_html_join(
+        " ", "{}", ((format_html(WORD_CHANGES.get(op, "{}"), text),) for op, text in words)
+    )
+    review = item["review"]
+    status = (
+        format_html(
+            " (review status: was “{}”, now “{}”)", review["old"]["label"], review["new"]["label"]
+        )
+        if review
+        else ""
+    )
+    return ", ".join(item["changes"]).capitalize(), words, status

@@ -23,7 +23,7 @@ class SiteSitemap(Sitemap):
 
 class PageSitemap(SiteSitemap):
     def items(self):
-        return ["papers:home", "papers:list", "papers:claims"]
+        return ["papers:home", "papers:list", "papers:claims", "papers:corrections"]
 
     def location(self, name):
         return reverse(name)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from papers.views import cite, claims, drafts, history, pdf, public
+from papers.views import cite, claims, corrections, drafts, history, pdf, public
 
 app_name = "papers"
 urlpatterns = [
@@ -27,4 +27,5 @@ urlpatterns = [
     path("claims/<str:public_id>/cite/", cite.claim_cite, name="claim-cite"),
     path("claims/<str:public_id>/cite.<str:fmt>", cite.claim_cite_file, name="claim-cite-file"),
     path("tags/<slug:slug>/", claims.tag_detail, name="tag"),
+    path("corrections/", corrections.correction_list, name="corrections"),
 ]

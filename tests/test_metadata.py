@@ -279,6 +279,7 @@ class TestSitemap:
             f"{SITE}/",
             f"{SITE}/papers/",
             f"{SITE}/claims/",
+            f"{SITE}/corrections/",
             f"{SITE}/papers/draft-on-deterrence/",
             f"{SITE}/tags/nato/",
             *(f"{SITE}/claims/{claim.public_id}/" for claim in claims),
@@ -298,7 +299,8 @@ class TestSitemap:
         workflow.publish_paper(approved(gone), by=editor)
         workflow.withdraw_paper(gone, by=editor, reason="Retracted.")
         locations = set(self.locations(client))
-        assert locations == {f"{SITE}/", f"{SITE}/papers/", f"{SITE}/claims/"}
+        lists = {"/", "/papers/", "/claims/", "/corrections/"}
+        assert locations == {f"{SITE}{path}" for path in lists}
         for claim in [*draft.claims.all(), *gone.claims.all()]:
             assert f"{SITE}/claims/{claim.public_id}/" not in locations
 

@@ -80,6 +80,11 @@ MATRIX = [
     ("get", "/claims/{claim}/", None, NOBODY),  # only ever in a draft
     ("get", "/papers/?q=paper", None, EVERYONE),
     ("get", "/feed/", None, EVERYONE),
+    ("get", "/corrections/", None, EVERYONE),
+    ("get", "/corrections/?paper={live}&tag=nato", None, EVERYONE),
+    ("get", "/corrections/?paper={draft}", None, NOBODY),
+    ("get", "/corrections/feed/", None, EVERYONE),
+    ("post", "/corrections/", {}, expect(405, 405, 405, 405, 405, 405)),
     ("get", "/sitemap.xml", None, EVERYONE),
     ("get", "/robots.txt", None, EVERYONE),
     ("get", "/healthz", None, EVERYONE),

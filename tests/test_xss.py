@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
 
 import html5lib
 import pytest
@@ -18,6 +19,7 @@ from django.test import Client
 from django.urls import reverse
 
 from papers import workflow
+from papers.models import Paper
 from papers.rendering import html_to_text, mark_claims, render_markdown, render_plain, sanitize
 from tests.factories import (
     ClaimFactory,
@@ -449,6 +451,28 @@ def test_exports_are_not_served_as_html(client, hostile_paper):
     for response in (markdown, data):
         assert response.status_code == 200
         assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("hostile_paper", CORPUS, indirect=True)
+def test_hostile_corrections_reach_the_log_and_its_feed_only_as_text(client, editor, hostile_paper):
+    """R15, R16: the corrections log and its feed show notes, titles and claims as text."""
+    paper = Paper.objects.get(slug="hostile")
+    claim = paper.claims.get()
+    claim.kind = "normative"  # a changed claim, so the log lists its words
+    claim.save()
+    workflow.publish_correction(paper, by=editor, note=hostile_paper)
+    workflow.withdraw_paper(paper, by=editor, reason=hostile_paper)
+    html = client.get("/corrections/").content.decode()
+    # <ins> is the log's own markup for inserted words, as on the diff page.
+    assert [v for v in violations(html, page=True) if v != "<ins> element"] == []
+    root = html5lib.parse(html, namespaceHTMLElements=False)
+    notes = [squash("".join(el.itertext())) for el in root.iter("div")]
+    expected = "".join(hostile_paper.split())
+    assert sum(expected in note.replace(" ", "") for note in notes) == 2  # note and reason
+    feed = ElementTree.fromstring(client.get("/corrections/feed/").content)
+    atom = "{http://www.w3.org/2005/Atom}"
+    for element in [*feed.iter(f"{atom}summary"), *feed.iter(f"{atom}content")]:
+        assert [v for v in violations(element.text) if v != "<ins> element"] == []
 
 
 def test_sources_refuse_non_web_urls(db):

@@ -38,6 +38,7 @@ PAGES = [
     Page("older-version", "/papers/{paper}/v1/"),
     Page("versions", "/papers/{paper}/versions/"),
     Page("diff", "/papers/{paper}/diff/1/2/"),
+    Page("corrections", "/corrections/"),
     Page("claim-list", "/claims/"),
     Page("claim-list-by-kind", "/claims/?kind=factual"),
     Page("claim", "/claims/{claim}/"),
