@@ -1,5 +1,6 @@
 from django.urls import path
 
+from papers import converters  # noqa: F401  (registers <natural:…>, used below)
 from papers.views import cite, claims, corrections, drafts, history, pdf, public
 
 app_name = "papers"
@@ -7,10 +8,10 @@ urlpatterns = [
     path("", public.home, name="home"),
     path("papers/", public.paper_list, name="list"),
     path("papers/<slug:slug>/", public.paper_detail, name="detail"),
-    path("papers/<slug:slug>/v<int:number>/", public.version_detail, name="version"),
+    path("papers/<slug:slug>/v<natural:number>/", public.version_detail, name="version"),
     path("papers/<slug:slug>/v<int:number>/paper.pdf", pdf.version_pdf, name="pdf"),
     path("papers/<slug:slug>/versions/", history.version_list, name="versions"),
-    path("papers/<slug:slug>/diff/<int:a>/<int:b>/", history.diff, name="diff"),
+    path("papers/<slug:slug>/diff/<natural:a>/<natural:b>/", history.diff, name="diff"),
     path("papers/<slug:slug>/export.<str:fmt>", public.export, name="export"),
     path("papers/<slug:slug>/cite/", cite.paper_cite, name="cite"),
     path("papers/<slug:slug>/cite.<str:fmt>", cite.paper_cite_file, name="cite-file"),

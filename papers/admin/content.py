@@ -21,6 +21,7 @@ from papers.admin.desk import (
 from papers.admin.drafts import DraftsAdminMixin
 from papers.admin.forms import ConflictMixin, MarkdownWidget, differing
 from papers.admin.workflow import ORPHANED, WorkflowAdminMixin
+from papers.converters import natural_number
 from papers.models import (
     Claim,
     Paper,
@@ -266,8 +267,8 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         section = form.base_fields.get("section")
-        paper_id = obj.paper_id if obj is not None else request.GET.get("paper")
-        if section is not None and str(paper_id or "").isdigit():
+        paper_id = obj.paper_id if obj is not None else natural_number(request.GET.get("paper"))
+        if section is not None and paper_id:
             # A claim quotes a section of its own paper.
             section.queryset = Section.objects.filter(paper_id=paper_id)
         elif section is not None:

@@ -19,6 +19,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_http_methods
 
 from papers import anchoring, diffing, snapshots, workflow
+from papers.converters import natural_number
 from papers.workflow.drafts import LABEL_MAX, SHARE_DAYS, SHARE_DAYS_DEFAULT
 
 SHARE_IDS = "share-%s"  # the form sits on the paper's page beside the paper's own fields
@@ -190,7 +191,8 @@ def _comparison(paper, since):
         changes = diffing.compare(live.snapshot, draft)
         base = f"version {live.number}"
     else:
-        found = paper.rounds.filter(number=since).first() if since.isdigit() else None
+        number = natural_number(since)
+        found = paper.rounds.filter(number=number).first() if number else None
         if found is None:
             raise Http404("No such review round of this paper.")
         draft = snapshots.paper_document(paper)

@@ -28,9 +28,10 @@ def serve(request, path):
     try:
         # resolve() follows "..", absolute paths and symbolic links to where they really lead.
         file = (root / path).resolve()
-    except (OSError, ValueError):  # a NUL byte, a loop of links
+        found = file.is_relative_to(root) and file.is_file()
+    except (OSError, ValueError):  # a NUL byte, a loop of links, a name too long
         raise Http404 from None
-    if not file.is_relative_to(root) or not file.is_file():
+    if not found:
         raise Http404
     content_type = IMAGE_TYPES.get(file.suffix.lower())
     response = FileResponse(

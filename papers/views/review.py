@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from papers import actions, forms, independence, outcomes, permissions, workflow, workspace
+from papers.converters import natural_number
 from papers.models import Assignment, Paper, Review
 
 Stage = Paper.Stage
@@ -54,8 +55,8 @@ def dashboard(request):
 @require_safe
 def paper(request, slug):
     paper = permissions.paper_for_review(request.user, slug)
-    part = request.GET.get("part", "")
-    context = workspace.build(paper, request.user, int(part) if part.isdigit() else None)
+    part = natural_number(request.GET.get("part"))  # anything else: no part asked
+    context = workspace.build(paper, request.user, part)
     return render(request, "review/paper.html", context)
 
 
