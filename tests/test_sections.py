@@ -136,7 +136,7 @@ class TestRenderingOncePerSave:
         calls = []
         render = rendering.render_markdown
         monkeypatch.setattr(
-            rendering, "render_markdown", lambda text: calls.append(1) or render(text)
+            rendering, "render_markdown", lambda text, **kw: calls.append(1) or render(text, **kw)
         )
         response = editor_client.post(section_url(section), {**form, "body": body + " More."})
         assert response.status_code == 302
