@@ -6,24 +6,27 @@ bench/RESULTS-postgresql.md for a run with DATABASE_URL).
    3,000 comments) in a temporary SQLite database, or in DATABASE_URL if that is set;
    times importing a generated ~1 MB Markdown paper and publishing the large paper;
 2. collects static files into a temporary STATIC_ROOT;
-3. starts gunicorn -c gunicorn.conf.py with production settings on a free 127.0.0.1 port, with a
-   bench-only URLconf that adds /bench/bare/ (the same number of bytes as the paper page, from
-   memory, through the same middleware);
+3. starts gunicorn -c gunicorn.conf.py with production settings on a free 127.0.0.1 port, and
+   beside it the bare project (bench/bare.py: a minimal Django project, no middleware) with the
+   same gunicorn settings, which answers any number of bytes from memory;
 4. drives each endpoint with wrk (`apt-get install -y wrk`), and reports requests/s, p50, p99 and
-   errors, and each page's ratio to the bare view measured in the same run;
+   errors, and each page's ratio to the bare project serving the same bytes in the same run; the
+   demo paper and the long paper also with `Accept-Encoding: br` and `gzip`, with the bytes each
+   response took on the wire;
 5. reads the gunicorn workers' RSS from /proc;
-6. prints a table and writes bench/RESULTS.md (bench/RESULTS-postgresql.md on PostgreSQL).
+6. prints the tables and writes bench/RESULTS.md (bench/RESULTS-postgresql.md on PostgreSQL)
+   through bench/report.py.
 
 Options (environment): BENCH_DURATION (seconds per endpoint, default 10), BENCH_CONNECTIONS
 (default 16), BENCH_THREADS (wrk threads, default 2), WEB_CONCURRENCY (default 4).
-BENCH_ONLY=workspace-round-2 runs only the measurement of bench/round_two.py (the review
-workspace in round 2, after the others in a full run) and prints it without writing RESULTS.md.
+BENCH_ONLY=wire runs only the readers' pages on the wire (the demo and the long paper in each
+coding), BENCH_ONLY=workspace-round-2 only the measurement of bench/round_two.py (the review
+workspace in round 2, after the others in a full run); each prints its figures without writing
+RESULTS.md.
 Everything goes to 127.0.0.1 only; the temporary directory is removed at the end.
 """
 
-import datetime
 import os
-import platform
 import random
 import re
 import secrets
@@ -40,6 +43,7 @@ import urllib.request
 from pathlib import Path
 
 import desk
+import report
 import round_two
 from servers import production_env
 
@@ -60,18 +64,15 @@ if not shutil.which("wrk"):
 
 TMP = Path(tempfile.mkdtemp(prefix="standpoint-bench-"))
 (TMP / "bench_settings.py").write_text(
-    "from config.settings import *  # noqa: F401,F403\n"
-    f"STATIC_ROOT = {str(TMP / 'static')!r}\n"
-    "ROOT_URLCONF = 'bench_urls'\n"
-)
-(TMP / "bench_urls.py").write_text(
-    "from django.urls import path\n"
-    "from bare import bare_view\n"
-    "from config.urls import handler404, handler500, urlpatterns as _project  # noqa: F401\n"
-    "urlpatterns = [path('bench/bare/', bare_view), *_project]\n"
+    f"from config.settings import *  # noqa: F401,F403\nSTATIC_ROOT = {str(TMP / 'static')!r}\n"
 )
 DB_FROM_ENV = "DATABASE_URL" in os.environ
 DB_USED = os.environ.get("DATABASE_URL") or f"sqlite:///{TMP / 'bench.sqlite3'}"
+DB_LABEL = (
+    "PostgreSQL (DATABASE_URL)"
+    if DB_USED.startswith("postgres")
+    else ("SQLite (temporary file; default run)" if not DB_FROM_ENV else DB_USED.split(":")[0])
+)
 ENV = {
     **production_env(
         pythonpath=[TMP, BENCH, ROOT], settings_module="bench_settings", database_url=DB_USED
@@ -175,6 +176,7 @@ def build():
     timings = {}
     print(f"Database: {connection.vendor} ({DB_USED.split('@')[-1]})", flush=True)
     call_command("migrate", verbosity=0)
+    call_command("load_demo", "--force", verbosity=0)  # the demo paper, measured on the wire
     User = get_user_model()
     editor = User.objects.create_user(
         "bench-editor", password=secrets.token_urlsafe(16), is_staff=True
@@ -280,10 +282,72 @@ def free_port():
         return s.getsockname()[1]
 
 
-def get(url, cookie=None):
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+def get(url, cookie=None, headers=None):
+    """(status, body) of a GET; the body as sent (urllib decompresses nothing)."""
+    headers = {**({"Cookie": cookie} if cookie else {}), **(headers or {})}
+    request = urllib.request.Request(url, headers=headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.status, response.read()
+
+
+def start_gunicorn(app, env, log):
+    """gunicorn -c gunicorn.conf.py <app> in its own process group, answering /healthz."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = "http://" + env["GUNICORN_BIND"]
+    for _ in range(120):  # at most 30 s for the server to come up
+        try:
+            if get(base + "/healthz")[0] == 200:
+                return server, base
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.25)
+    stop_gunicorn(server)
+    raise SystemExit(f"gunicorn {app} did not answer /healthz within 30 s; see {TMP}")
+
+
+def stop_gunicorn(server):
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=35)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+
+
+CODINGS = [
+    ("identity", {}),
+    ("br", {"Accept-Encoding": "br"}),
+    ("gzip", {"Accept-Encoding": "gzip"}),
+]
+DEMO_SLUG = "baltic-states-nato"
+
+
+def measure_wire(base, bare):
+    """The demo paper and the long paper from the page cache in each coding, each beside the
+    bare project serving the page's uncompressed size and the number of bytes sent."""
+    wire = []
+    for page, path in [("demo paper", f"/papers/{DEMO_SLUG}/"), ("long paper", f"/papers/{SLUG}/")]:
+        sizes = {coding: len(get(base + path, headers=h)[1]) for coding, h in CODINGS}
+        print(f"wrk {page} ({path}): " + ", ".join(f"{c} {n} bytes" for c, n in sizes.items()))
+        for _, headers in CODINGS:  # every worker renders (or reads) the page first
+            wrk(base + path, headers=[f"{k}: {v}" for k, v in headers.items()], duration=1)
+        for coding, headers in CODINGS:
+            # Each run between its bare twins: on a busy machine, neighbours share its state.
+            twin, _ = wrk(f"{bare}/?bytes={sizes['identity']}")
+            result, _ = wrk(base + path, headers=[f"{k}: {v}" for k, v in headers.items()])
+            same = twin if coding == "identity" else wrk(f"{bare}/?bytes={sizes[coding]}")[0]
+            wire.append(
+                {"page": page, "path": path, "coding": coding, "bytes": sizes[coding]}
+                | {"result": result, "twin": twin, "twin_same": same}
+            )
+    return wire
 
 
 def worker_pids(master):
@@ -321,6 +385,7 @@ class RssSampler(threading.Thread):
 
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 
 
 def parse_wrk(out):
@@ -329,12 +394,14 @@ def parse_wrk(out):
         return float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    read = re.search(r"requests in [\d.]+\w+, ([\d.]+)([KMGT]?B) read", out)
     total = re.search(r"(\d+) requests in", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
         "rps": float(rps.group(1)) if rps else 0.0,
         "requests": int(total.group(1)) if total else 0,
+        "read": float(read.group(1)) * BYTES[read.group(2)] if read else 0.0,
         "p50": latency(50),
         "p99": latency(99),
         "non2xx": int(non2xx.group(1)) if non2xx else 0,
@@ -363,38 +430,6 @@ def wrk(url, *, headers=(), script=None, duration=DURATION, connections=CONNECTI
     cmd.append(url)
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     return parse_wrk(result.stdout), result.stdout
-
-
-def machine():
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem = next(
-        (
-            int(line.split()[1]) / 1024 / 1024
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal:")
-        ),
-        0.0,
-    )
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[
-        0
-    ]
-    import gunicorn
-
-    return {
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu,
-        "nproc": subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip(),
-        "memory": f"{mem:.1f} GiB",
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "gunicorn": gunicorn.__version__,
-        "wrk": wrk_version.strip(),
-    }
 
 
 def main():
@@ -427,25 +462,20 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**ENV, "GUNICORN_BIND": f"127.0.0.1:{port}"}
+    # The yardstick: bench/bare.py as a project of its own, with the same gunicorn settings.
+    bare_env = {
+        **ENV,
+        "DJANGO_SETTINGS_MODULE": "bare",
+        "PYTHONPATH": str(BENCH),
+        "GUNICORN_BIND": f"127.0.0.1:{free_port()}",
+    }
     log = open(TMP / "gunicorn.log", "w")  # noqa: SIM115 (gunicorn writes to it; closed in finally)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "config.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    rows, sampler = [], None
+    rows, sampler, servers = [], None, []
     try:
-        for _ in range(120):  # at most 30 s for the server to come up
-            try:
-                if get(base + "/healthz")[0] == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.25)
-        else:
-            raise SystemExit("gunicorn did not answer /healthz within 30 s; see " + str(TMP))
+        server, base = start_gunicorn("config.wsgi", env, log)
+        servers.append(server)
+        bare_server, bare = start_gunicorn("bare:application", bare_env, log)
+        servers.append(bare_server)
         sampler = RssSampler(server.pid)
         sampler.start()
 
@@ -457,7 +487,14 @@ def main():
             row = round_two.measure(
                 paper, editor, base=base, get=get, wrk=wrk, login_cookie=login_cookie
             )
-            print(f"{row[0]}: p50 {fmt_ms(row[2]['p50'])}, p99 {fmt_ms(row[2]['p99'])}")
+            print(
+                f"{row[0]}: p50 {report.fmt_ms(row[2]['p50'])}, p99 {report.fmt_ms(row[2]['p99'])}"
+            )
+            return
+        wire = measure_wire(base, bare)
+        if ONLY == "wire":
+            print(report.wire_table(wire))
+            print(report.target_table(report.wire_targets(wire)))
             return
         word = paper.sections.order_by("position").first().body.split()[3].strip(".")
         claim_id = first_claim.public_id
@@ -495,7 +532,7 @@ def main():
             # The bare view with this page's size, just before it: the pair shares the machine's
             # state of the moment, which is what makes their ratio hold on a noisy machine.
             print(f"wrk {name}, and the bare view of {sizes[name]} bytes ...", flush=True)
-            twin, _ = wrk(f"{base}/bench/bare/?bytes={sizes[name]}")
+            twin, _ = wrk(f"{bare}/?bytes={sizes[name]}")
             result, raw = wrk(base + path, headers=headers)
             rows.append((name, path, result, raw, twin))
         # The workspace again with one connection: its latency without queueing behind others.
@@ -551,191 +588,34 @@ def main():
             "end\n"
         )
         print("wrk search, a different query each time ...", flush=True)
-        twin, _ = wrk(f"{base}/bench/bare/?bytes={sizes['search']}")
+        twin, _ = wrk(f"{bare}/?bytes={sizes['search']}")
         result, raw = wrk(base + "/papers/", script=varied)
         rows.append((f"search, {len(words)} different words", "/papers/?q=…", result, raw, twin))
         time.sleep(1)
         after_rss = {pid: rss_mb(pid) for pid in worker_pids(server.pid)}
         sampler.stop.set()
-        report(rows, timings, after_rss, sampler.peak, page_bytes, time.time() - started)
+        setup = {
+            "workers": WORKERS,
+            "connections": CONNECTIONS,
+            "duration": DURATION,
+            "wrk_threads": WRK_THREADS,
+            "comment_posts": COMMENT_POSTS_PER_THREAD,
+            "slug": SLUG,
+            "database": DB_LABEL,
+            "results": BENCH
+            / ("RESULTS-postgresql.md" if DB_USED.startswith("postgres") else "RESULTS.md"),
+        }
+        report.report(
+            rows, wire, timings, after_rss, sampler.peak, page_bytes, time.time() - started, setup
+        )
     finally:
         if sampler:
             sampler.stop.set()
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=35)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=10)
+        for started_server in servers:
+            stop_gunicorn(started_server)
         log.close()
         shutil.rmtree(TMP, ignore_errors=True)
 
-
-def fmt_ms(x):
-    return f"{x:.1f} ms" if x < 1000 else f"{x / 1000:.2f} s"
-
-
-def report(rows, timings, after_rss, peak_rss, page_bytes, elapsed):
-    m = machine()
-    by_name = {row[0]: row for row in rows}
-    loaded = by_name["review workspace (editor)"][2]
-    single = by_name["review workspace (editor, 1 connection)"][2]
-    lines = [
-        "| endpoint | requests/s | bare view, same bytes | × bare | p50 | p99 | requests "
-        "| errors (non-2xx/3xx) | socket errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for name, path, r, _, twin in rows:
-        socket_errors = ", ".join(f"{k} {v}" for k, v in r["socket"].items() if v) or "0"
-        bare = f"{twin['rps']:.1f}" if twin else "—"
-        times = f"{r['rps'] / twin['rps']:.2f}" if twin and twin["rps"] else "—"
-        lines.append(
-            f"| {name} `{path}` | {r['rps']:.1f} | {bare} | {times} | {fmt_ms(r['p50'])} | "
-            f"{fmt_ms(r['p99'])} | {r['requests']} | {r['non2xx']} | {socket_errors} |"
-        )
-    table = "\n".join(lines)
-    publish_large = max(timings["publish"])
-    rss_after = max(after_rss.values(), default=0.0)
-
-    def verdict(ok):
-        return "**met**" if ok else "**NOT met**"
-
-    def ratio(key):
-        _, _, result, _, twin = by_name[key]
-        return result["rps"] / twin["rps"] if twin["rps"] else 0.0
-
-    targets = [
-        ("paper page ≥ 0.8× bare view", f"{ratio('paper page'):.2f}×", ratio("paper page") >= 0.8),
-        ("paper list ≥ 0.5× bare view", f"{ratio('paper list'):.2f}×", ratio("paper list") >= 0.5),
-        (
-            "claims index ≥ 0.5× bare view",
-            f"{ratio('claims index'):.2f}×",
-            ratio("claims index") >= 0.5,
-        ),
-        ("search ≥ 0.5× bare view", f"{ratio('search'):.2f}×", ratio("search") >= 0.5),
-        (
-            "review workspace (large paper) p50 < 150 ms",
-            f"{fmt_ms(single['p50'])} at 1 connection; {fmt_ms(loaded['p50'])} at {CONNECTIONS}",
-            single["p50"] < 150,
-        ),
-        round_two.target(by_name[round_two.NAME], fmt_ms),
-        *desk.targets(by_name[desk.ADMIN_PAGE], timings, fmt_ms),
-        (
-            "gunicorn worker RSS after the run < 150 MB",
-            f"{', '.join(f'{v:.0f}' for v in sorted(after_rss.values()))} MB after the run "
-            f"(highest sampled during it: {max(peak_rss, rss_after):.0f} MB)",
-            rss_after < 150,
-        ),
-        (
-            "import of a 1 MB Markdown paper < 2 s",
-            f"{timings['import_md'][0]:.2f} s ({timings['import_md'][1] / 1e6:.2f} MB)",
-            timings["import_md"][0] < 2,
-        ),
-        (
-            "publishing the large paper < 1 s",
-            "slowest of 3: " + ", ".join(f"{x:.2f} s" for x in timings["publish"]),
-            publish_large < 1,
-        ),
-    ]
-    target_lines = ["| target | measured | |", "|---|---|---|"] + [
-        f"| {t} | {v} | {verdict(ok)} |" for t, v, ok in targets
-    ]
-    db = (
-        "PostgreSQL (DATABASE_URL)"
-        if DB_USED.startswith("postgres")
-        else ("SQLite (temporary file; default run)" if not DB_FROM_ENV else DB_USED.split(":")[0])
-    )
-    text = f"""# Standpoint benchmark results
-
-Produced by `bench/run.py` on {m["date"]} in {elapsed:.0f} s. Re-run it to replace this file.
-
-## Machine and versions
-
-- CPU: {m["cpu"]} — `nproc` {m["nproc"]}; memory {m["memory"]}; {m["os"]}
-- Python {m["python"]}, Django {m["django"]}, gunicorn {m["gunicorn"]}, {m["wrk"]}
-- Database: {db}
-- gunicorn: `-c gunicorn.conf.py` (gthread), WEB_CONCURRENCY={WORKERS},
-  GUNICORN_THREADS default (2), max_requests default (10000, with jitter); DJANGO_DEBUG=0,
-  SSL redirect and secure cookies off (plain http on 127.0.0.1),
-  dummy email backend
-- wrk: `-t{WRK_THREADS} -c{CONNECTIONS} -d{DURATION}s --latency` per endpoint; comment posting
-  `-c4`, stopped after {COMMENT_POSTS_PER_THREAD} responses per wrk thread
-
-## Data
-
-Large paper `{SLUG}`: {timings["sections"]} sections, {timings["words"]} words, {timings["claims"]}
-claims, {timings["versions"]} published versions (small section edits and
-`anchoring.reanchor_paper` between them), one review round with {timings["comments"]} comments
-(50 through `workflow.add_comment`, the rest bulk-created as `Comment` rows for speed; a third of
-them replies). Paper page: {page_bytes} bytes. Before each page, a bare view returns the same
-number of bytes from memory through the same middleware (`bench/bare.py`).
-
-## Results
-
-{table}
-
-"× bare" is the page's requests/s divided by those of the bare view of the same size, measured
-just before it, so it holds on a noisy machine better than the absolute figures. Readers' pages
-are rendered once per worker and then served from its memory (`papers/pagecache.py`), which is
-what the paper, list, claims, search and diff rows measure: each worker asks the database for
-the public revision at most once a second (`STANDPOINT_PAGE_REVISION_MS`), so most of these
-requests make no query at all. The row of varied searches asks a different search at each
-request, so each is rendered: the cost of a page that nobody has asked for since the last
-publication. The review workspace shows the large paper's first part (30 of its 600 claims, with
-their threads and forms). Its round-2 row (`bench/round_two.py`) follows the round-1 rows and
-comes before the comment posting (which adds some 500 comments to one claim of the first
-part): the reviewer's round-1 verdicts on every claim carried into round 2 but three reworded
-ones, which are flagged with what changed.
-
-What editors wait for (`bench/desk.py`): the large paper's admin page (its outline of sections
-and its one-line claim list) with wrk at one connection, and its size and queries in-process;
-and a section of about 1 MB carrying 50 claims saved three times through its admin page (the
-whole request through Django's test client in the benchmark's process: the form, the edit
-check, one render, the claims re-anchored, the audit event), each save adding a sentence.
-
-Errors are responses other than 2xx/3xx (posting a comment answers 302). Socket "read"
-errors are usually connections closed by a worker being recycled (max_requests) and not failed
-requests. On SQLite, concurrent comment posts queue for the single write lock: one that waits
-longer than SQLite's 5 s busy timeout fails with a 500 (a p99 of ~5 s with a few errors on that
-row is this); PostgreSQL does not have that limit, so run with DATABASE_URL for production-like
-write figures.
-
-Worker RSS depends on when each worker was last recycled (max_requests, with jitter) and
-includes the pages it keeps in memory (at most `STANDPOINT_PAGE_MEMORY_MB`, 16 by default), so
-"after the run" varies between runs; the highest value sampled every 0.5 s during the run is
-given alongside it.
-
-## Targets
-
-{chr(10).join(target_lines)}
-"""
-    results = BENCH / ("RESULTS-postgresql.md" if DB_USED.startswith("postgres") else "RESULTS.md")
-    results.write_text(text + RESULTS_TAIL)
-    print()
-    print(table)
-    print()
-    print("\n".join(target_lines))
-    print(f"\nWrote {results}")
-
-
-RESULTS_TAIL = """
-## How to run
-
-```sh
-apt-get install -y wrk            # Debian/Ubuntu; the script exits 1 if wrk is missing
-.venv/bin/python bench/run.py     # ~3 minutes on SQLite; writes bench/RESULTS.md
-DATABASE_URL=postgres://user:pass@127.0.0.1/standpoint_bench .venv/bin/python bench/run.py
-```
-
-The second writes bench/RESULTS-postgresql.md.
-
-With `DATABASE_URL` the script migrates and writes into that database (use an empty, throwaway
-one: it creates users and papers with fixed slugs). Without it, a temporary SQLite file is used
-and deleted afterwards. `BENCH_DURATION`, `BENCH_CONNECTIONS`, `BENCH_THREADS` and
-`WEB_CONCURRENCY` change the load. Nothing outside that file and a temporary directory is
-written; gunicorn listens on a free port on 127.0.0.1 and is stopped at the end.
-"""
 
 if __name__ == "__main__":
     main()

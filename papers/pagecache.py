@@ -19,9 +19,11 @@ once per STANDPOINT_PAGE_REVISION_MS (a second; "micro-caching"), so a burst of 
 database one query per process per second; a change shows at once in the process that made it,
 and within that second everywhere else.
 
-Signed-in users get their own pages (their header holds a sign-out form with a CSRF token), and
-so does a visitor with a flash message waiting. Conditional requests are answered with 304 from
-the stored validators.
+A page is kept as the whole stack made it (its security headers and Content-Security-Policy
+included) and in each coding (papers/compression.py), so that papers/fastpath.py can answer a
+reader without a session before sessions, authentication, CSRF or sign-in throttling run. Only
+readers without a session or a flash message waiting share pages; signed-in users get their
+own (their header holds a sign-out form with a CSRF token).
 """
 
 import functools
@@ -31,21 +33,35 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import caches
 from django.db import transaction
 from django.db.models import F
-from django.http import HttpResponse
-from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.http.response import ResponseHeaders
+from django.urls import Resolver404, resolve
+from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_http_date_safe
 
+from papers import compression
 from papers.models import PublicRevision
 
-KEPT_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Cache-Control")
+# Headers that belong to one response, not to the page: set again for each coding (lengths,
+# coding, ETag, Vary), per request (HSTS, for HTTPS requests only), or never stored (cookies).
+PER_RESPONSE = {
+    "content-length",
+    "content-encoding",
+    "etag",
+    "vary",
+    "set-cookie",
+    "strict-transport-security",
+}
+# Headers a 304 leaves out: it has no body.
+BODY_HEADERS = {"content-type", "content-length", "content-encoding"}
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +118,8 @@ def release():
 
 
 class Memory:
-    """The pages this process served last, within a byte budget (gthread workers share it)."""
+    """The pages this process served last, within a byte budget that counts every coding kept
+    (gthread workers share it)."""
 
     def __init__(self, budget):
         self.budget = budget
@@ -117,17 +134,16 @@ class Memory:
                 self.entries.move_to_end(key)
             return entry
 
-    def set(self, key, entry):
-        size = len(entry[0])
-        if size > self.budget:
+    def set(self, key, page):
+        if page.size > self.budget:
             return
         with self.lock:
             if key in self.entries:
-                self.size -= len(self.entries.pop(key)[0])
-            self.entries[key] = entry
-            self.size += size
+                self.size -= self.entries.pop(key).size
+            self.entries[key] = page
+            self.size += page.size
             while self.size > self.budget:
-                self.size -= len(self.entries.popitem(last=False)[1][0])
+                self.size -= self.entries.popitem(last=False)[1].size
 
     def clear(self):
         with self.lock:
@@ -138,87 +154,144 @@ class Memory:
 memory = Memory(settings.STANDPOINT_PAGE_MEMORY_BYTES)
 
 
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """The page in one coding: its bytes, and the headers of a 200 and of a 304 as Django's
+    ResponseHeaders keeps them ({lowercased name: (name, value)}), checked once, when kept."""
+
+    body: bytes
+    headers: dict
+    not_modified: dict
+    etag: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A readers' page as kept: one Variant per coding ("identity", "br", "gzip")."""
+
+    variants: dict
+    last_modified: int | None
+    size: int
+
+
 def for_readers(view):
-    """Serve anonymous GET and HEAD requests of `view` from memory (see the module's doc)."""
+    """Mark `view` as a readers' page: the same for every anonymous reader, so kept and served
+    by papers/fastpath.py (see the module's doc)."""
 
     @functools.wraps(view)
-    def cached_view(request, *args, **kwargs):
-        if not _shared(request):
-            return view(request, *args, **kwargs)
-        address = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-        key = f"page:{release()}:{revision()}:{address}"
-        entry = memory.get(key) or _from_shared_cache(key)
-        if entry is not None:
-            response = _replay(request, *entry)
-        else:
-            response = _render(view, key, request, *args, **kwargs)
+    def readers_view(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
         # Signed-in users get other pages at the same address: shared caches must tell them apart.
         patch_vary_headers(response, ["Cookie"])
         return response
 
-    return cached_view
+    readers_view.readers_page = True
+    return readers_view
 
 
-def _render(view, key, request, *args, **kwargs):
-    response = view(request, *args, **kwargs)
-    if getattr(response, "is_rendered", True):
-        _store(key, request, response)
-    else:  # a TemplateResponse (the sitemap's) renders after the view
-        response.add_post_render_callback(lambda rendered: _store(key, request, rendered))
-    return response
-
-
-def _shared(request):
-    """Whether the request gets the page every anonymous reader gets."""
+def shared_key(request):
+    """The key of the page this request asks for when every anonymous reader gets that page
+    (a GET or HEAD of a `for_readers` view, without a session or a flash message), else None.
+    Reading the public revision, it costs a query at most once per STANDPOINT_PAGE_REVISION_MS."""
     if request.method not in ("GET", "HEAD"):
-        return False
-    if not request.COOKIES:
-        return True  # no session, so no user and no message: most readers, answered at once
-    return not request.user.is_authenticated and not len(messages.get_messages(request))
-
-
-def _from_shared_cache(key):
-    if "pages" not in settings.CACHES:
         return None
+    if "HTTP_COOKIE" in request.META:
+        cookies = request.COOKIES
+        if settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies:
+            return None
+    # The project's URLconf: no middleware has set another one for this request yet.
+    if not _readers_path(settings.ROOT_URLCONF, request.path_info):
+        return None
+    address = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    return f"page:{release()}:{revision()}:{address}"
+
+
+# What the URLconf says of each path this process was asked for: resolving costs more than
+# answering from memory (papers' routes come after every other). Bounded: emptied when full.
+_resolved = {}
+RESOLVED_PATHS = 4096
+
+
+def _readers_path(urlconf, path):
+    known = _resolved.get((urlconf, path))
+    if known is None:
+        try:
+            known = getattr(resolve(path, urlconf).func, "readers_page", False)
+        except Resolver404:
+            known = False
+        if len(_resolved) >= RESOLVED_PATHS:
+            _resolved.clear()
+        _resolved[(urlconf, path)] = known
+    return known
+
+
+def lookup(key):
+    """The page kept under `key`, from this process's memory or the shared cache, or None."""
+    page = memory.get(key)
+    if page is not None or "pages" not in settings.CACHES:
+        return page
     try:
-        entry = caches["pages"].get(key)
+        page = caches["pages"].get(key)
     except Exception:  # a cache server that is down costs the cache, not the page
         logger.warning("The pages cache cannot be read.", exc_info=True)
         return None
-    if entry is not None:
-        memory.set(key, entry)
-    return entry
+    if isinstance(page, Page):  # anything else is an entry of another shape: a miss
+        memory.set(key, page)
+        return page
+    return None
 
 
-def _store(key, request, response):
-    # Only a complete page that sets nothing for this visitor alone (a CSRF cookie, say).
+def keep(key, request, response):
+    """Keep the final response under `key` and return it as a Page, when it is a page for every
+    reader: a complete 200 to a GET (a HEAD's body may be left out) that sets nothing for this
+    visitor alone (a cookie, a CSRF token, a CSP nonce) and that its view did not call private.
+    Otherwise None."""
+    cache_control = response.get("Cache-Control", "")
     if (
-        response.status_code != 200
+        request.method != "GET"
+        or response.status_code != 200
         or response.streaming
         or response.cookies
         or request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        or "nonce-" in response.get("Content-Security-Policy", "")
+        or "private" in cache_control
+        or "no-store" in cache_control
+        or response.has_header("Content-Encoding")
     ):
-        return
-    entry = (response.content, {name: response[name] for name in KEPT_HEADERS if name in response})
-    memory.set(key, entry)
+        return None
+    page = _page(response)
+    memory.set(key, page)
     if "pages" in settings.CACHES:
         try:
-            caches["pages"].set(key, entry)
+            caches["pages"].set(key, page)
         except Exception:
             logger.warning("The pages cache cannot be written.", exc_info=True)
+    return page
 
 
-def _replay(request, content, headers):
-    """The stored page, or a 304 (or 412) when the request's validators say so."""
-    last_modified = parse_http_date_safe(headers.get("Last-Modified", ""))
-    response = get_conditional_response(
-        request, etag=headers.get("ETag"), last_modified=last_modified
+def _page(response):
+    patch_vary_headers(response, ["Accept-Encoding", "Cookie"])
+    common = [(name, value) for name, value in response.items() if name.lower() not in PER_RESPONSE]
+    common.append(("Vary", response["Vary"]))
+    identity = response.content
+    etag = response.get("ETag")
+    bodies = {"identity": identity, **compression.compressed(identity, response["Content-Type"])}
+    variants = {}
+    for coding, body in bodies.items():
+        headers = [*common, ("Content-Length", str(len(body)))]
+        # A strong ETag names these very bytes: other codings get its weak form (as nginx does),
+        # which If-None-Match still matches and If-Match does not.
+        tag = etag if coding == "identity" or not etag else "W/" + etag.removeprefix("W/")
+        if coding != "identity":
+            headers.append(("Content-Encoding", coding))
+        if tag:
+            headers.append(("ETag", tag))
+        checked = ResponseHeaders(dict(headers))  # a value Django would refuse raises here
+        kept = {name.lower(): (name, checked[name]) for name, _ in headers}
+        not_modified = {lower: pair for lower, pair in kept.items() if lower not in BODY_HEADERS}
+        variants[coding] = Variant(body, kept, not_modified, tag)
+    return Page(
+        variants=variants,
+        last_modified=parse_http_date_safe(response.get("Last-Modified", "")),
+        size=sum(len(body) for body in bodies.values()),
     )
-    if response is None:
-        response = HttpResponse(content)
-    elif response.status_code != 304:
-        return response
-    for name, value in headers.items():
-        if response.status_code == 200 or name != "Content-Type":
-            response[name] = value
-    return response

@@ -263,17 +263,30 @@ def test_another_process_reads_the_page_from_the_shared_cache(
     assert served["ETag"] == rendered["ETag"]
 
 
+def sized(size):
+    return pagecache.Page(variants={}, last_modified=None, size=size)
+
+
 def test_the_memory_keeps_the_latest_pages_within_its_budget():
     memory = pagecache.Memory(budget=10)
-    memory.set("a", (b"12345", {}))
-    memory.set("b", (b"12345", {}))
+    memory.set("a", sized(5))
+    memory.set("b", sized(5))
     memory.get("a")  # now the most recently used
-    memory.set("c", (b"123", {}))
+    memory.set("c", sized(3))
     assert memory.get("b") is None
     assert memory.get("a") and memory.get("c")
-    memory.set("huge", (b"x" * 11, {}))
+    memory.set("huge", sized(11))
     assert memory.get("huge") is None
     assert memory.size == 8
+
+
+def test_a_page_weighs_every_coding_it_is_kept_in(anonymous, harbours):
+    """The budget counts what memory holds: the page and its Brotli and gzip copies."""
+    anonymous.get("/papers/harbours/")
+    (page,) = pagecache.memory.entries.values()
+    assert set(page.variants) == {"identity", "br", "gzip"}
+    assert page.size == sum(len(variant.body) for variant in page.variants.values())
+    assert pagecache.memory.size == page.size
 
 
 def test_a_cache_server_that_is_down_costs_the_cache_not_the_page(

@@ -413,6 +413,7 @@ def test_gunicorn_serves_health_pages_and_static_files(tmp_path):
             assert css.headers["Content-Type"].startswith("text/css")
             assert css.headers["Content-Encoding"] == "gzip"
             assert "immutable" in css.headers["Cache-Control"]
+            assert "camera=()" in css.headers["Permissions-Policy"]  # every response has it
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

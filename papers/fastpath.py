@@ -1,0 +1,93 @@
+"""The outermost middleware: readers' pages answered from the page cache before the rest of the
+stack, and the headers every response gets on its way out.
+
+A reader without a session (most readers: no session cookie, no flash message waiting) asking
+for a page kept in papers/pagecache.py gets its stored bytes in the coding their client prefers
+(papers/compression.py), with the headers the whole stack gave it when it was rendered (CSP,
+X-Frame-Options, nosniff, Referrer-Policy, COOP), HSTS on HTTPS, and a 304 when their validators
+match: sessions, authentication, CSRF, sign-in throttling and CSP are not run for it. Anything
+else (the first request for a page, signed-in users, a request the stack would redirect to
+HTTPS) goes through the whole stack; a page for every reader that comes back is kept, and sent
+exactly as the next request will get it.
+"""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.security import SecurityMiddleware
+from django.utils.cache import get_conditional_response, patch_cache_control
+
+from papers import compression, pagecache
+
+# Signed-in work and drafts: never kept by a browser's or a proxy's cache, nor restored from a
+# browser's history after signing out. Previews set this themselves too (papers/views/drafts.py).
+PRIVATE_NAMESPACES = {"admin", "review"}
+PRIVATE_VIEWS = {"papers:preview", "papers:shared"}
+CONDITIONAL_HEADERS = {
+    "HTTP_IF_MATCH",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_UNMODIFIED_SINCE",
+}
+
+
+class ReadersPagesMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # Its process_response adds HSTS to a stored page replayed over HTTPS (the other headers
+        # it sets, the stored page already has).
+        self.security = SecurityMiddleware(get_response)
+
+    def __call__(self, request):
+        key = pagecache.shared_key(request)
+        if key is None:
+            return self.finish(request, self.get_response(request))
+        secure = request.is_secure()
+        if secure or not settings.SECURE_SSL_REDIRECT:
+            request.get_host()  # an address not in ALLOWED_HOSTS is a 400, as in the stack
+            page = pagecache.lookup(key)
+            if page is not None and (response := self.replay(request, page, secure)):
+                return response
+        response = self.finish(request, self.get_response(request))
+        page = pagecache.keep(key, request, response)
+        if page is not None:
+            return self.replay(request, page, secure) or response
+        return response
+
+    def replay(self, request, page, secure):
+        """The page in the client's coding, or a 304 when its validators say so; None for a
+        failed If-Match or If-Unmodified-Since (the stack answers those). The stored headers
+        are those `finish` gave the page."""
+        meta = request.META
+        coding = compression.choose(meta.get("HTTP_ACCEPT_ENCODING"), page.variants)
+        variant = page.variants[coding]
+        response = None
+        if not CONDITIONAL_HEADERS.isdisjoint(meta):
+            response = get_conditional_response(
+                request, etag=variant.etag, last_modified=page.last_modified
+            )
+        if response is None:
+            response = HttpResponse(b"" if request.method == "HEAD" else variant.body)
+            headers = variant.headers
+        elif response.status_code == 304:
+            headers = variant.not_modified
+        else:
+            return None
+        # The stored headers were checked when the page was kept: they go in as Django keeps
+        # them, instead of through a check per header at every request.
+        response.headers._store.update(headers)
+        return self.security.process_response(request, response) if secure else response
+
+    def finish(self, request, response):
+        """What every response gets, from whichever path it came."""
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        if _private(request.resolver_match):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+def _private(match):
+    if match is None:  # not resolved, or answered from the page cache
+        return False
+    if PRIVATE_NAMESPACES.intersection(match.namespaces):
+        return True
+    return match.view_name in PRIVATE_VIEWS
