@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.sitemaps.views import sitemap
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from papers import pagecache
 from papers.feeds import CorrectionFeed, VersionFeed
@@ -43,6 +46,15 @@ urlpatterns = [
         name="sitemap",
     ),
     path("robots.txt", public.robots_txt, name="robots"),
+    # Browsers and crawlers ask for /favicon.ico whatever a page links to (base.html links the
+    # SVG). Lazy: the static file's hashed name is known only once the app has loaded.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(
+            url=lazy(static, str)("favicon.svg"), http_method_names=["get", "head"]
+        ),
+        name="favicon",
+    ),
     path("healthz", health.healthz, name="healthz"),
     # Uploaded images, with headers that keep browsers from running them; production proxies
     # serve this path themselves with the same headers (docs/deploy.md).

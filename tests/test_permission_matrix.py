@@ -87,6 +87,8 @@ MATRIX = [
     ("post", "/corrections/", {}, expect(405, 405, 405, 405, 405, 405)),
     ("get", "/sitemap.xml", None, EVERYONE),
     ("get", "/robots.txt", None, EVERYONE),
+    ("get", "/favicon.ico", None, expect(302, 302, 302, 302, 302, 302)),
+    ("post", "/favicon.ico", {}, expect(405, 405, 405, 405, 405, 405)),
     ("get", "/healthz", None, EVERYONE),
     ("post", "/healthz", {}, expect(405, 405, 405, 405, 405, 405)),
     ("get", "/papers/{draft}/versions/", None, NOBODY),
@@ -265,4 +267,6 @@ def test_every_role_gets_the_right_answer_from_every_url(
     response = getattr(client, method)(url.format(**world), data)
     assert response.status_code == expected[persona]
     if response.status_code == 302 and persona == "anonymous":
-        assert response["Location"].split("?")[0] in {"/accounts/login/", "/admin/login/", "/"}
+        # To sign in, home, or (from /favicon.ico) the icon itself.
+        to = {"/accounts/login/", "/admin/login/", "/", "/static/favicon.svg"}
+        assert response["Location"].split("?")[0] in to
