@@ -47,10 +47,14 @@ class VersionFeed(Feed):
         return settings.SITE_URL + version.get_absolute_url()
 
     def item_description(self, version):
-        """The change note, or for a first edition without one the standfirst, as escaped
-        HTML (Atom summaries are HTML)."""
-        text = version.note or rendering.html_to_text(version.standfirst_html)
-        return linebreaks(text, autoescape=True)
+        """What the paper argues (its standfirst), after a correction's public note; escaped
+        HTML, as Atom summaries are HTML. Other change notes ("First publication.") are for
+        the version history, not for a reader deciding whether to open the paper."""
+        lede = rendering.html_to_text(version.standfirst_html)
+        standfirst = linebreaks(lede, autoescape=True) if lede else ""
+        if version.is_correction and version.note:
+            return linebreaks(version.note, autoescape=True) + standfirst
+        return standfirst
 
     def item_author_name(self, version):
         return version.byline or settings.SITE_NAME

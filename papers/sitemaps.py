@@ -1,14 +1,15 @@
-"""sitemap.xml: the home page, the paper list, and every listed paper, claim and tag."""
+"""sitemap.xml: the home page, the lists, and every listed paper, claim and tag in use."""
 
 from functools import cached_property
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.urls import reverse
 
-from papers.models import Paper, Tag, Version, VersionClaim
+from papers.models import Paper, Version, VersionClaim
+from papers.views.tags import tags_in_use
 
 
 class SiteSitemap(Sitemap):
@@ -23,7 +24,7 @@ class SiteSitemap(Sitemap):
 
 class PageSitemap(SiteSitemap):
     def items(self):
-        return ["papers:home", "papers:list", "papers:claims", "papers:corrections"]
+        return ["papers:home", "papers:list", "papers:claims", "papers:tags", "papers:corrections"]
 
     def location(self, name):
         return reverse(name)
@@ -65,8 +66,17 @@ class ClaimSitemap(SiteSitemap):
 
 
 class TagSitemap(SiteSitemap):
+    """The tags /tags/ lists, each last changed by the newest listed version carrying it or
+    one of its claims."""
+
     def items(self):
-        return Tag.objects.published().annotate(latest=Max("versions__published_at")).order_by("pk")
+        latest = (
+            Version.objects.listed()
+            .filter(Q(tags=OuterRef("pk")) | Q(claims__tags=OuterRef("pk")))
+            .order_by("-published_at")
+            .values("published_at")[:1]
+        )
+        return tags_in_use().annotate(latest=Subquery(latest)).order_by("pk")
 
     def lastmod(self, tag):
         return tag.latest

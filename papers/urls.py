@@ -1,7 +1,7 @@
 from django.urls import path
 
 from papers import converters  # noqa: F401  (registers <natural:…>, used below)
-from papers.views import cite, claims, corrections, drafts, history, pdf, public
+from papers.views import cite, claims, corrections, drafts, history, pdf, public, tags
 
 app_name = "papers"
 urlpatterns = [
@@ -27,6 +27,7 @@ urlpatterns = [
     path("claims/<str:public_id>/", claims.claim_detail, name="claim"),
     path("claims/<str:public_id>/cite/", cite.claim_cite, name="claim-cite"),
     path("claims/<str:public_id>/cite.<str:fmt>", cite.claim_cite_file, name="claim-cite-file"),
-    path("tags/<slug:slug>/", claims.tag_detail, name="tag"),
+    path("tags/", tags.tag_list, name="tags"),
+    path("tags/<slug:slug>/", tags.tag_detail, name="tag"),
     path("corrections/", corrections.correction_list, name="corrections"),
 ]

@@ -1,5 +1,6 @@
-"""Claims as readers see them: the index, one claim's page and history, tag pages, and the
-review-transparency panel beside every version. Data is arranged through papers.workflow."""
+"""Claims as readers see them: the index and its search, one claim's page and history, and the
+review-transparency panel beside every version (tag pages: tests/test_tags.py). Data is
+arranged through papers.workflow."""
 
 import hashlib
 import re
@@ -206,6 +207,89 @@ class TestClaimIndex:
         assert "&lt;b&gt;Heading&lt;/b&gt;" in html
 
 
+class TestClaimSearch:
+    """/claims/?q= finds claims by their words, blind to case and accents, with the filters."""
+
+    def harbours(self, editor, *, tags=(), kind=Claim.Kind.FACTUAL, publish=True):
+        paper = PaperFactory()
+        paper.tags.set(tags)
+        for n, quote in enumerate(["Klaipėda is an ice-free port.", "Riga is a capital."]):
+            section = SectionFactory(paper=paper, position=n, body=f"Before. {quote} After.")
+            ClaimFactory(section=section, quote=quote, kind=kind).tags.set(tags)
+        if publish:
+            workflow.publish_paper(approved(paper), by=editor)
+        return paper
+
+    @pytest.mark.parametrize("query", ["klaipeda", "KLAIPĖDA", "Klaipėda port"])
+    def test_it_finds_claims_by_their_words(self, client, editor, query):
+        self.harbours(editor)
+        response = client.get("/claims/", {"q": query})
+        assert item_count(response) == 1
+        assert "“Klaipėda is an ice-free port.”" in response.content.decode()
+
+    def test_it_combines_with_the_filters(self, client, editor):
+        nato = TagFactory(slug="nato", name="NATO")
+        self.harbours(editor, tags=[nato], kind=Claim.Kind.PREDICTIVE)
+        self.harbours(editor, tags=[nato])
+        self.harbours(editor)
+        assert item_count(client.get("/claims/?q=klaipeda")) == 3
+        assert item_count(client.get("/claims/?q=klaipeda&tag=nato")) == 2
+        assert item_count(client.get("/claims/?q=klaipeda&tag=nato&kind=factual")) == 1
+        assert item_count(client.get("/claims/?q=klaipeda&status=supported")) == 0
+
+    def test_the_counts_beside_the_filters_obey_the_words(self, client, editor):
+        nato = TagFactory(slug="nato", name="NATO")
+        self.harbours(editor, tags=[nato], kind=Claim.Kind.PREDICTIVE)
+        self.harbours(editor)
+        html = client.get("/claims/?q=klaipeda").content.decode()
+        assert '<option value="nato">NATO (1)</option>' in html
+        assert '<option value="predictive">Predictive (1)</option>' in html
+        assert '<option value="factual">Factual (1)</option>' in html
+        assert "2 claims match “klaipeda”" in html
+
+    def test_the_form_has_a_labelled_words_field_that_keeps_the_query(self, client, editor):
+        self.harbours(editor)
+        html = client.get("/claims/", {"q": 'port "x"', "kind": "factual"}).content.decode()
+        start = html.index('<form class="claim-filters"')
+        form = html[start : html.index("</form>", start)]
+        assert 'method="get"' in form and 'action="/claims/"' in form
+        assert '<label for="filter-q">Words</label>' in form
+        assert 'id="filter-q" type="search" name="q" value="port &quot;x&quot;"' in form
+        assert '<meta name="robots" content="noindex">' in html
+
+    def test_pages_keep_the_words(self, client, editor):
+        paper = PaperFactory()
+        for n in range(55):
+            section = SectionFactory(paper=paper, position=n, body=f"Claim {n} about Rīga.")
+            ClaimFactory(section=section, quote=f"Claim {n} about Rīga.")
+        workflow.publish_paper(approved(paper), by=editor)
+        first = client.get("/claims/?q=riga")
+        assert item_count(first) == 50
+        assert b'href="?q=riga&amp;page=2"' in first.content
+        assert item_count(client.get("/claims/?q=riga&page=2")) == 5
+
+    def test_claims_of_drafts_are_never_found(self, client, editor):
+        self.harbours(editor, publish=False)
+        html = client.get("/claims/?q=klaipeda").content.decode()
+        assert item_count(client.get("/claims/?q=klaipeda")) == 0
+        assert "No published claim has these words." in html
+
+    @pytest.mark.parametrize(
+        "query", ['"', "-", "%", "_", "nato & !russia | (x", "\x00nato", "🙂", "x" * 600]
+    )
+    def test_odd_queries_answer_with_a_page(self, client, editor, query):
+        self.harbours(editor)
+        response = client.get("/claims/", {"q": query})
+        assert response.status_code == 200
+        assert item_count(response) == 0
+
+    def test_the_words_are_shown_escaped(self, client, editor):
+        self.harbours(editor)
+        html = client.get("/claims/", {"q": "<script>alert(1)</script>"}).content.decode()
+        assert "<script>alert(1)" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
 # --- /claims/<id>/ ----------------------------------------------------------------------------
 
 
@@ -329,25 +413,6 @@ class TestClaimPage:
         assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-# --- /tags/<slug>/ ----------------------------------------------------------------------------
-
-
-class TestTagPage:
-    def test_it_lists_papers_and_published_claims_with_the_tag(self, client, editor):
-        nato = TagFactory(slug="nato", name="NATO")
-        paper = paper_with_claims(editor, 2, slug="deterrence", tags=[nato])
-        paper_with_claims(editor, 1, tags=[TagFactory()])
-        draft = paper_with_claims(editor, 1, tags=[nato], publish=False)
-        html = client.get("/tags/nato/").content.decode()
-        assert html.count('class="paper-card"') == 1
-        assert html.count('class="claim-index__item"') == 2
-        for claim in paper.claims.all():
-            assert f'href="/claims/{claim.public_id}/"' in html
-            assert f'href="/papers/deterrence/#claim-{claim.public_id}"' in html
-        assert f"/claims/{draft.claims.get().public_id}/" not in html
-        assert 'href="/claims/?tag=nato"' in html
-
-
 # --- The transparency panel on version pages --------------------------------------------------
 
 
@@ -409,7 +474,13 @@ class TestTransparencyPanel:
 
 class TestQueryCounts:
     @pytest.mark.parametrize(
-        "url", ["/claims/", "/claims/?tag=nato", "/claims/?tag=nato&kind=factual&status=unchecked"]
+        "url",
+        [
+            "/claims/",
+            "/claims/?tag=nato",
+            "/claims/?tag=nato&kind=factual&status=unchecked",
+            "/claims/?q=holds&tag=nato&kind=factual",
+        ],
     )
     def test_the_index_does_not_grow_with_claims(
         self, client, editor, url, django_assert_num_queries
@@ -436,17 +507,6 @@ class TestQueryCounts:
         with django_assert_num_queries(4):
             response = client.get(f"/claims/{claim.public_id}/")
         assert response.content.count(b"Reworded") == 5
-
-    def test_a_tag_page_does_not_grow_with_claims(self, client, editor, django_assert_num_queries):
-        nato = TagFactory(slug="nato", name="NATO")
-        paper_with_claims(editor, 1, tags=[nato])
-        with django_assert_num_queries(5):
-            client.get("/tags/nato/")
-        for _ in range(3):
-            paper_with_claims(editor, 20, tags=[nato])
-        with django_assert_num_queries(5):
-            response = client.get("/tags/nato/")
-        assert response.content.count(b'class="claim-index__item"') == 50
 
     @pytest.mark.parametrize(
         ("url", "most"),

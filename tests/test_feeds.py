@@ -53,7 +53,7 @@ def test_an_entry_is_one_published_version(client, published):
     assert entry.title == "Draft on deterrence"
     assert entry.link == f"{SITE}/papers/draft-on-deterrence/v1/"
     assert entry.id == entry.link
-    assert entry.summary == "<p>First edition.</p>"
+    assert entry.summary == "<p>A short lede for the paper.</p>"  # the standfirst, not the note
     assert entry.author == "Ana Kask"
     assert entry.updated_parsed[:6] == version.published_at.utctimetuple()[:6]
     assert entry.published_parsed[:6] == version.published_at.utctimetuple()[:6]
@@ -78,7 +78,10 @@ def test_a_correction_is_marked_in_its_title_and_category(client, published, edi
     correction, original = read_feed(client).entries
     assert correction.title == "Correction: Draft on deterrence"
     assert [tag.term for tag in correction.tags] == ["Correction", "NATO"]
-    assert correction.summary == "<p>The &lt;b&gt;date&lt;/b&gt; was wrong.</p>"
+    assert correction.summary == (
+        "<p>The &lt;b&gt;date&lt;/b&gt; was wrong.</p><p>A short lede for the paper.</p>"
+    )
+    assert original.summary == "<p>A short lede for the paper.</p>"
     assert original.title == "Draft on deterrence"
     assert "tags" not in original
 
@@ -143,3 +146,23 @@ def test_publication_time_is_what_the_feed_says(client, published, editor, monke
     workflow.publish_correction(published, by=editor, note="Later.")
     newest = read_feed(client).entries[0]
     assert newest.updated_parsed[:6] == later.utctimetuple()[:6]
+
+
+def test_a_summary_is_the_standfirst_as_escaped_text(client, editor):
+    paper = PaperFactory(
+        slug="hostile", standfirst="Why **ports** <script>alert(1)</script> matter."
+    )
+    SectionFactory(paper=paper)
+    workflow.publish_paper(approved(paper), by=editor, note="First publication.")
+    (entry,) = read_feed(client).entries
+    assert "First publication." not in entry.summary
+    assert entry.summary.startswith("<p>Why ports ")
+    assert "<script" not in entry.summary and "<strong>" not in entry.summary
+
+
+def test_a_paper_without_a_standfirst_has_an_empty_summary(client, editor):
+    paper = PaperFactory(slug="bare", standfirst="")
+    SectionFactory(paper=paper)
+    workflow.publish_paper(approved(paper), by=editor, note="First publication.")
+    (entry,) = read_feed(client).entries
+    assert entry.get("summary", "") == ""

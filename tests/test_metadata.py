@@ -281,6 +281,7 @@ class TestSitemap:
             f"{SITE}/claims/",
             f"{SITE}/corrections/",
             f"{SITE}/papers/draft-on-deterrence/",
+            f"{SITE}/tags/",
             f"{SITE}/tags/nato/",
             *(f"{SITE}/claims/{claim.public_id}/" for claim in claims),
         }
@@ -299,7 +300,7 @@ class TestSitemap:
         workflow.publish_paper(approved(gone), by=editor)
         workflow.withdraw_paper(gone, by=editor, reason="Retracted.")
         locations = set(self.locations(client))
-        lists = {"/", "/papers/", "/claims/", "/corrections/"}
+        lists = {"/", "/papers/", "/claims/", "/tags/", "/corrections/"}
         assert locations == {f"{SITE}{path}" for path in lists}
         for claim in [*draft.claims.all(), *gone.claims.all()]:
             assert f"{SITE}/claims/{claim.public_id}/" not in locations

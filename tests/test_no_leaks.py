@@ -101,6 +101,8 @@ def public_urls(paper, hidden):
         "/claims/?tag=nato": 200,
         "/claims/?status=disputed": 200,
         "/tags/nato/": 200,
+        "/tags/": 200,
+        "/claims/?q=marker": 200,
         "/feed/": 200,
         "/corrections/": 200,
         f"/corrections/?paper={slug}": 200,

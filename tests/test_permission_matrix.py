@@ -71,6 +71,8 @@ MATRIX = [
     ("get", "/claims/{foreign_claim}/cite.ris", None, EVERYONE),
     ("get", "/claims/{claim}/cite.json", None, NOBODY),  # only ever in a draft
     ("get", "/tags/nato/", None, EVERYONE),
+    ("get", "/tags/", None, EVERYONE),
+    ("get", "/claims/?q=paper", None, EVERYONE),
     ("get", "/papers/{live}/versions/", None, EVERYONE),
     ("get", "/papers/{live}/diff/1/1/", None, EVERYONE),
     ("get", "/papers/{live}/diff/1/2/", None, NOBODY),

@@ -109,6 +109,109 @@ class TestWhatSearchFinds:
         assert "noindex" not in html
 
 
+class TestAccents:
+    """Issue 12: "klaipeda" finds "Klaipėda". Case and accents count for nothing, both ways."""
+
+    @pytest.mark.parametrize(
+        ("written", "typed"),
+        [
+            ("Klaipėda", "klaipeda"),
+            ("Klaipeda", "Klaipėda"),
+            ("Gdańsk", "GDANSK"),
+            ("Łódź", "lodz"),
+            ("São Tomé", "sao tome"),
+            ("Šiauliai", "ŠIAULIAI"),
+        ],
+    )
+    def test_accents_and_case_are_ignored(self, client, editor, written, typed):
+        publish(editor, title="Harbours", body=f"Ships call at {written} every day.")
+        publish(editor, title="Unrelated", body="Tallinn and Riga.")
+        assert found(client, typed) == ["Harbours"]
+
+    def test_titles_are_matched_without_accents_too(self, client, editor):
+        publish(editor, title="Klaipėda harbour")
+        assert found(client, "KLAIPEDA") == ["Klaipėda harbour"]
+
+    def test_the_snippet_marks_the_written_word(self, client, editor):
+        publish(editor, title="Harbours", body="Ships call at Klaipėda every day.")
+        html = client.get("/papers/", {"q": "klaipeda"}).content.decode()
+        assert "<mark>Klaipėda</mark>" in html
+
+
+FILLER = " ".join(f"Sentence {n} says nothing in particular about the region." for n in range(40))
+
+
+def long_paper(editor, *, title, needle_section, needle, sections=10, slug=None):
+    paper = PaperFactory(title=title, **({"slug": slug} if slug else {}))
+    for n in range(sections):
+        extra = f" The port of {needle} matters here." if n == needle_section else ""
+        SectionFactory(paper=paper, position=n, heading=f"Part {n}", body=FILLER + extra)
+    workflow.publish_paper(approved(paper), by=editor)
+    paper.refresh_from_db()
+    return paper
+
+
+def snippet(client, query):
+    html = client.get("/papers/", {"q": query}).content.decode()
+    return re.search(r'<p class="search-snippet">(.*?)</p>', html, re.S).group(1)
+
+
+class TestSnippets:
+    def test_a_snippet_is_cut_around_the_words_deep_in_a_long_paper(self, client, editor):
+        long_paper(editor, title="Long", needle_section=8, needle="Klaipėda")
+        text = snippet(client, "klaipeda")
+        assert "<mark>Klaipėda</mark>" in text
+        assert len(re.sub(r"<[^>]+>", "", text)) < 2 * search.SNIPPET_LENGTH
+
+    def test_the_passage_with_every_word_wins(self, client, editor):
+        paper = PaperFactory(title="Ports")
+        SectionFactory(paper=paper, position=0, body="Klaipėda alone, " + FILLER)
+        SectionFactory(paper=paper, position=1, body=FILLER + " Klaipėda and Gdańsk together.")
+        workflow.publish_paper(approved(paper), by=editor)
+        text = snippet(client, "klaipeda gdansk")
+        assert "<mark>Klaipėda</mark> and <mark>Gdańsk</mark>" in text
+
+    def test_a_title_only_match_shows_the_standfirst(self, client, editor):
+        publish(editor, title="Deterrence", standfirst="Why forces matter.", body="Other words.")
+        assert snippet(client, "deterrence").startswith("Why forces matter.")
+
+    def test_a_new_version_replaces_the_passages(self, client, editor):
+        paper = publish(editor, title="Bases", body="Ämari airbase hosts fighters.")
+        section = paper.sections.get()
+        section.body = "Šiauliai airbase hosts the air policing mission."
+        section.save()
+        workflow.publish_correction(paper, by=editor, note="New text.")
+        assert "<mark>Šiauliai</mark>" in snippet(client, "siauliai")
+        assert found(client, "amari") == []
+
+    def test_snippet_queries_do_not_grow_with_long_papers(
+        self, client, editor, django_assert_num_queries
+    ):
+        for n in range(12):
+            long_paper(
+                editor, title=f"Long {n}", slug=f"long-{n}", needle_section=n % 10, needle="Rīga"
+            )
+        with django_assert_num_queries(5):
+            html = client.get("/papers/", {"q": "riga"}).content.decode()
+        assert html.count("<mark>Rīga</mark>") == 12
+
+
+class TestPassages:
+    def test_passages_are_bounded_and_keep_every_word(self):
+        text = FILLER + " " + "x" * (search.PASSAGE_CHARS + 50) + " " + FILLER
+        passages = search.passages(text)
+        assert all(len(p) <= search.PASSAGE_CHARS for p in passages)
+        assert "".join(" ".join(passages).split()) == "".join(text.split())
+
+    def test_they_are_cut_between_sentences(self):
+        passages = search.passages(FILLER)
+        assert len(passages) > 1
+        assert all(p.endswith("region.") for p in passages)
+
+    def test_nothing_gives_no_passage(self):
+        assert search.passages("  ") == []
+
+
 @on_postgresql
 class TestFullTextSearch:
     def test_words_are_stemmed(self, client, editor):
@@ -219,11 +322,12 @@ class TestResults:
     def test_queries_do_not_grow_with_results(self, client, editor, django_assert_num_queries):
         nato = TagFactory(slug="nato", name="NATO")
         publish(editor, title="Harbour 0", slug="h-0", tags=[nato])
-        with django_assert_num_queries(4):  # the public revision; count, page, tags
+        # The public revision; count, page, tags, and the snippets of the page's results.
+        with django_assert_num_queries(5):
             assert len(found(client, "harbour")) == 1
         for n in range(1, 8):
             publish(editor, title=f"Harbour {n}", slug=f"h-{n}", tags=[nato, TagFactory()])
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(5):
             assert len(found(client, "harbour")) == 8
 
 

@@ -1,4 +1,5 @@
-"""What search reads: one row per published paper, rewritten at each publication."""
+"""What search reads: one row per published paper, rewritten at each publication, and the
+passages its snippets are cut from."""
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -20,3 +21,25 @@ class SearchDocument(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class SearchPassage(models.Model):
+    """A few sentences of a search document's standfirst or sections. A result's snippet is
+    cut from its best passage, never from the whole paper: highlighting costs as much as the
+    text it reads, so it reads a bounded one (papers.search.PASSAGE_CHARS)."""
+
+    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="passages")
+    position = models.PositiveIntegerField()
+    text = models.TextField()
+    vector = SearchVectorField(null=True)
+
+    class Meta:
+        ordering = ["document", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "position"], name="one_search_passage_per_position"
+            )
+        ]
+
+    def __str__(self):
+        return self.text[:60]

@@ -1,4 +1,5 @@
-"""Claims as first-class reading: the claims index, one claim's page, and a tag's page.
+"""Claims as first-class reading: the claims index (filtered, and searched by their words)
+and one claim's page.
 
 Everything here reads published rows only (VersionClaim, Version): a claim that never left a
 draft has no row, so it cannot appear or be found.
@@ -11,15 +12,14 @@ from html.parser import HTMLParser
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from papers import pagecache, verdicts
-from papers.models import Claim, Paper, Tag, Version, VersionClaim
+from papers import pagecache, search, verdicts
+from papers.models import Claim, Tag, Version, VersionClaim
 from papers.rendering import squash
 
 CLAIMS_PER_PAGE = 50
-TAG_CLAIMS_SHOWN = 50
 KINDS = dict(Claim.Kind.choices)
 FILTERS = ("tag", "kind", "status")
 
@@ -28,22 +28,27 @@ FILTERS = ("tag", "kind", "status")
 @pagecache.for_readers
 def claim_list(request):
     chosen = {key: request.GET.get(key, "").strip() for key in FILTERS}
+    query, notice = search.clean_query(request.GET.get("q", ""))
     listed = VersionClaim.objects.listed()
-    tags = _tag_options(listed, chosen)
+    # The claims whose words match: every filter and every count below starts from them.
+    found = search.matching_claims(listed, query) if query else listed
+    tags = _tag_options(listed, found if query else None, chosen)
     problems = _unknown_filters(chosen, tags)
-    claims = listed.none() if problems else _filtered(listed, chosen)
-    page = Paginator(_with_index_fields(claims), CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
-    _label_kinds(page)
-    kinds, statuses = _kind_and_status_options(listed, chosen)
+    claims = listed.none() if problems else _filtered(found, chosen)
+    page = Paginator(with_index_fields(claims), CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
+    label_kinds(page)
+    kinds, statuses = _kind_and_status_options(found, chosen)
     context = {
         "page": page,
         "chosen": chosen,
+        "search_query": query,
+        "search_notice": notice,
         "problems": problems,
         "tags": tags,
         "tag": next((t for t in tags if t.slug == chosen["tag"]), None),
         "kinds": kinds,
         "statuses": statuses,
-        "filtered": any(chosen.values()),
+        "filtered": any(chosen.values()) or bool(query),
     }
     return render(request, "papers/claim_list.html", context)
 
@@ -87,30 +92,10 @@ def claim_detail(request, public_id):
     return render(request, "papers/claim_detail.html", context)
 
 
-@require_safe
-@pagecache.for_readers
-def tag_detail(request, slug):
-    tag = get_object_or_404(Tag, slug=slug)
-    papers = Paper.objects.listed().for_listing().filter(live_version__tags=tag)
-    claims = list(
-        _with_index_fields(VersionClaim.objects.listed().filter(tags=tag), tags=False)[
-            : TAG_CLAIMS_SHOWN + 1
-        ]
-    )
-    _label_kinds(claims)
-    context = {
-        "tag": tag,
-        "papers": papers,
-        "claims": claims[:TAG_CLAIMS_SHOWN],
-        "more_claims": len(claims) > TAG_CLAIMS_SHOWN,
-    }
-    return render(request, "papers/tag_detail.html", context)
-
-
 # --- The claims index -------------------------------------------------------------------------
 
 
-def _with_index_fields(claims, *, tags=True):
+def with_index_fields(claims, *, tags=True):
     """What a line of the index shows, newest paper first; never a version's stored body."""
     claims = (
         claims.select_related("version", "paper")
@@ -145,9 +130,10 @@ def _unknown_filters(chosen, tags):
     return problems
 
 
-def _tag_options(listed, chosen):
-    """Tags of published claims, each counting the claims that also match the other filters."""
-    others = Q()
+def _tag_options(listed, found, chosen):
+    """Tags of published claims, each counting the claims that also match the other filters
+    and, when there is one, the search (`found`)."""
+    others = Q(version_claims__in=found) if found is not None else Q()
     if chosen["kind"]:
         others &= Q(version_claims__kind=chosen["kind"])
     if chosen["status"]:
@@ -159,10 +145,10 @@ def _tag_options(listed, chosen):
     )
 
 
-def _kind_and_status_options(listed, chosen):
-    """(value, label, count) for each kind and status; a count obeys the other filters.
-    One query: claims counted by (kind, status) pair."""
-    claims = listed.filter(tags__slug=chosen["tag"]) if chosen["tag"] else listed
+def _kind_and_status_options(found, chosen):
+    """(value, label, count) for each kind and status; a count obeys the search and the other
+    filters. One query: claims counted by (kind, status) pair."""
+    claims = found.filter(tags__slug=chosen["tag"]) if chosen["tag"] else found
     kinds, statuses = Counter(), Counter()
     for kind, status, n in claims.values_list("kind", "status").annotate(n=Count("pk")).order_by():
         if chosen["status"] in ("", status):
@@ -175,7 +161,7 @@ def _kind_and_status_options(listed, chosen):
     )
 
 
-def _label_kinds(claims):
+def label_kinds(claims):
     for claim in claims:
         claim.kind_label = KINDS.get(claim.kind, claim.kind)
 

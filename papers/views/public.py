@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 
 from papers import documents, pagecache, search
 from papers.models import Paper, Tag, Version
+from papers.views import tags
 
 PAPERS_PER_PAGE = 20
 
@@ -31,7 +32,8 @@ def paper_list(request):
     papers = Paper.objects.listed().for_listing()
     tag = None
     if slug := request.GET.get("tag"):
-        tag = get_object_or_404(Tag, slug=slug)
+        # A tag only drafts carry answers as an unknown one does.
+        tag = get_object_or_404(tags.public_tags(), slug=slug)
         papers = papers.filter(live_version__tags=tag)
     query, notice = search.clean_query(request.GET.get("q", ""))
     if query:

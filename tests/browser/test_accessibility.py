@@ -45,6 +45,8 @@ PAGES = [
     Page("cite-paper", "/papers/{paper}/cite/"),
     Page("cite-claim", "/claims/{claim}/cite/"),
     Page("tag", "/tags/{tag}/"),
+    Page("tags", "/tags/"),
+    Page("claim-search", "/claims/?q=nato"),
     Page("withdrawn-paper", "/papers/{withdrawn}/"),
     Page("not-found", "/papers/no-such-paper/", status=404),
     Page("sign-in", "/accounts/login/"),
