@@ -279,9 +279,9 @@ class TestSitemap:
             f"{SITE}/",
             f"{SITE}/papers/",
             f"{SITE}/claims/",
+            f"{SITE}/tags/",
             f"{SITE}/corrections/",
             f"{SITE}/papers/draft-on-deterrence/",
-            f"{SITE}/tags/",
             f"{SITE}/tags/nato/",
             *(f"{SITE}/claims/{claim.public_id}/" for claim in claims),
         }
