@@ -125,9 +125,9 @@ def report(rows, wire, timings, after_rss, peak_rss, page_bytes, elapsed, setup)
     for name, path, r, _, twin in rows:
         socket_errors = ", ".join(f"{k} {v}" for k, v in r["socket"].items() if v) or "0"
         bare = f"{twin['rps']:.1f}" if twin else "—"
-        times = f"{r['rps'] / twin['rps']:.2f}" if twin and twin["rps"] else "—"
+        x_bare = f"{times(r, twin):.2f}" if twin and twin["rps"] else "—"
         lines.append(
-            f"| {name} `{path}` | {r['rps']:.1f} | {bare} | {times} | {fmt_ms(r['p50'])} | "
+            f"| {name} `{path}` | {r['rps']:.1f} | {bare} | {x_bare} | {fmt_ms(r['p50'])} | "
             f"{fmt_ms(r['p99'])} | {r['requests']} | {r['non2xx']} | {socket_errors} |"
         )
     table = "\n".join(lines)
@@ -200,7 +200,7 @@ Large paper `{setup["slug"]}`: {timings["sections"]} sections, {timings["words"]
 them replies). Paper page: {page_bytes} bytes. The demo paper (`load_demo`) is measured too.
 
 Before each page, a bare view returns the same number of bytes from memory: a minimal Django
-project of its own (`bench/bare.py`: no middleware, no database, no templates) served by a
+project of its own (`bench/bare.py`: no middleware, no apps, a database never opened) served by a
 second gunicorn with the same `gunicorn.conf.py` and WEB_CONCURRENCY, on the same machine at
 the same time. "× bare" is then what our stack costs over Django's own minimum.
 
