@@ -207,11 +207,15 @@ _process_lock = threading.Lock()
 def _exclusive(version):
     """Across processes and servers, the version's row locked until the PDF is stored
     (PostgreSQL; nothing writes a version's row, so the lock holds up no one else). SQLite has
-    no row locks: the process lock alone serves it."""
-    with _process_lock, transaction.atomic():
-        if connection.features.has_select_for_no_key_update:
+    no row locks: the process lock alone serves it, with no transaction, whose read lock would
+    keep every writer waiting for as long as the typesetting takes."""
+    with _process_lock:
+        if not connection.features.has_select_for_no_key_update:
+            yield
+            return
+        with transaction.atomic():
             list(Version.objects.select_for_update(no_key=True).filter(pk=version.pk).values("pk"))
-        yield
+            yield
 
 
 def _store(name, data):

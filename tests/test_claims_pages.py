@@ -449,8 +449,11 @@ class TestTransparencyPanel:
         reword(first, "Claim 0 holds <today>.")
         third.delete()
         workflow.publish_correction(paper, by=editor, note="Fixed <the> date.")
-        html = panel(client.get("/papers/deterrence/").content.decode())
-        assert "<strong>Correction:</strong> Fixed &lt;the&gt; date." in html
+        page = client.get("/papers/deterrence/").content.decode()
+        html = panel(page)
+        # The note is said once, in the correction notice; the record points to it.
+        assert page.count("Fixed &lt;the&gt; date.") == 1
+        assert '<a href="#correction">' in html and 'id="correction"' in page
         assert "2 marked claims" in html
         assert 'href="/papers/deterrence/diff/1/2/">What changed since version 1</a>' in html
         old = panel(client.get("/papers/deterrence/v1/").content.decode())

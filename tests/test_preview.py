@@ -34,7 +34,8 @@ def client_for(user):
 def body_of(response):
     """The paper's body as a page shows it: sections, marked claims and their notes."""
     html = response.content.decode()
-    return re.search(r'<div class="paper__body">(.*?)</div>\s*(?:<footer|</article)', html, re.S)[1]
+    ends = r'(?:<div class="paper__about"|<footer|</article)'
+    return re.search(rf'<div class="paper__body">(.*?)</div>\s*{ends}', html, re.S)[1]
 
 
 def paper_with(sections, *, slug):

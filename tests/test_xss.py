@@ -157,6 +157,9 @@ FRAGMENT_TAGS |= {"a", "img", "table", "thead", "tbody", "tr", "th", "td", "sup"
 PAGE_TAGS = FRAGMENT_TAGS | {"main", "header", "footer", "nav", "section", "article", "aside"}
 PAGE_TAGS |= {"div", "span", "time", "sup", "mark"}
 PAGE_TAGS |= {"dl", "dt", "dd", "i"}  # the cite page: each style's reference, titles in italics
+PAGE_TAGS |= {"details", "summary"}  # a paper's folded correction note, contents and key
+# The site's own scripts, by address under /static/js/ and with nothing inline.
+OWN_SCRIPT = re.compile(r"/static/js/[a-z-]+(?:\.[0-9a-f]+)?\.js")
 HEAD_TAGS = {
     "title": set(),
     "meta": {"charset", "name", "content", "property"},
@@ -208,6 +211,11 @@ def _is_json(text):
     return True
 
 
+def _own_script(element, attrs):
+    src = attrs.get("src", "")
+    return set(attrs) <= {"src", "defer"} and OWN_SCRIPT.fullmatch(src) and not element.text
+
+
 def _check(element, parent, allowed, page):
     tag, attrs = local(element.tag), {local(k): v for k, v in element.attrib.items()}
     namespaced = element.tag.startswith("{")
@@ -220,6 +228,8 @@ def _check(element, parent, allowed, page):
             attrs.get("type") != "application/ld+json" or not _is_json(element.text or "")
         ):
             problems.append("<script> that is not JSON-LD")
+    elif tag == "script" and page and _own_script(element, attrs):
+        pass
     elif namespaced or tag not in allowed:
         problems.append(f"<{tag}> element")
     for name, value in attrs.items():
