@@ -30,6 +30,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.template.loader import render_to_string
+from PIL import ImageFile
 
 from papers.models import Version
 from papers.views.media import IMAGE_TYPES
@@ -63,6 +64,9 @@ def _weasyprint():
     # standpoint.css it does not know (media features, newer properties); what goes wrong
     # (an image the fetcher refused, a failed layout) it logs as errors.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    # Importing it tells Pillow, for the whole process, to accept truncated images; uploads
+    # must refuse them (papers.uploads), and the only images typeset are uploads that passed.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     return weasyprint
 
 

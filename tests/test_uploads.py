@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image, PngImagePlugin
 
-from papers import uploads
+from papers import typesetting, uploads
 
 UPLOAD = "/admin/markdown-upload/"
 IMAGE_CODE = re.compile(r"!\[\]\((/media/uploads/\d{4}/\d{2}/[\w-]{22}\.(\w+))\)")
@@ -213,6 +213,16 @@ def test_a_hostile_or_broken_file_is_refused_and_nothing_stored(
     response = post_image(editor_client, upload_of(content, name, content_type))
     assert response.status_code == 400
     assert response.json() == {"image": [message]}
+    assert stored(media_root) == []
+
+
+def test_a_truncated_image_is_refused_after_the_typesetter_is_loaded(editor_client, media_root):
+    """R22: loading WeasyPrint (for a PDF) must not make uploads accept truncated images."""
+    typesetting.available()
+    content = encoded(picture((400, 300)), "JPEG")[:-200]
+    response = post_image(editor_client, upload_of(content, "cut.jpg", "image/jpeg"))
+    assert response.status_code == 400
+    assert response.json() == {"image": [uploads.DAMAGED]}
     assert stored(media_root) == []
 
 
