@@ -75,7 +75,7 @@ class TestLeanNotes:
         html = client.get("/papers/generated/").content.decode()
         (note,) = notes_of(html)
         assert 'class="claim-kind claim-kind--factual">Factual<' in note
-        assert "Review: Not checked by a reviewer" in note
+        assert "Review:</span> Not checked by a reviewer" in note
         assert '<a class="source__title" href="https://example.org/0/0">A source</a>' in note
         assert '<a href="/tags/defence/">Defence</a>, <a href="/tags/economy/">Economy</a>' in note
         assert f'href="#claim-{claim.public_id}">Back to claim 1 in the text</a>' in note
