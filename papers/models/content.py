@@ -58,9 +58,11 @@ class PaperQuerySet(models.QuerySet):
         return self.published().filter(withdrawn_at__isnull=True)
 
     def for_listing(self):
-        """Newest publication first, with what a paper card shows."""
+        """Newest publication first, with what a paper card shows: not the version's text and
+        snapshot, which are most of its bytes (and the snapshot a JSON document to decode)."""
         return (
             self.select_related("live_version")
+            .defer("live_version__snapshot", "live_version__body_html", "live_version__toc")
             .prefetch_related("live_version__tags")
             .order_by("-live_version__published_at", "pk")
         )
