@@ -190,7 +190,8 @@ def hostile_paper(groups, tags, used, *, by):
     paper = PaperFactory(
         slug="hostile",
         title=first_fitting(BREAKERS, "title_v1", 300, used),
-        standfirst="Zanzibar.\n\n" + joined(range(len(PAYLOADS)), "standfirst"),
+        # The search word opens the first payload's passage, so a snippet shows payloads too.
+        standfirst="Zanzibar " + joined(range(len(PAYLOADS)), "standfirst"),
         byline=first_fitting(BREAKERS, "byline", 300, used),
     )
     paper.tags.add(*tags.values())
