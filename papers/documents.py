@@ -6,7 +6,10 @@ A *document* is a plain dict, the same in every direction:
     taxonomy ([{slug, name, description}] for every tag used),
     sections ([{heading, anchor, body}]),
     claims ([{id, section (anchor or heading), quote, prefix, suffix, kind, tags, note,
-              sources: [{title, url, publisher, date, quote}]}])
+              sources: [{title, url, publisher, date, quote, use}]}])
+
+A source's `use` is how the claim uses it: supports, disputes, qualifies or background (the
+CiTO terms, see papers.evidence); without one it supports the claim, as before uses existed.
 
 Exports of a published version add `version` ({number, published_at, note, is_correction}).
 Readers here only parse; `importing.save_document` validates against the database and writes.

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from papers import audit, documents, rendering, workflow
 from papers.models import Claim, Event, Paper, Section, Source, Tag
+from papers.models.content import ClaimSource
 
 
 class ImportRefused(Exception):
@@ -174,7 +175,7 @@ def _save_claims(imported, entries, sections, tag_index):
         _full_clean(claim, where, exclude=["paper"])
         claim.save()
         claim.tags.set(tag_index.resolve(entry.get("tags") or [], where))
-        claim.sources.set([_source(source, where) for source in entry.get("sources") or []])
+        _cite(claim, entry.get("sources") or [], where)
         kept.add(claim.pk)
     paper.claims.exclude(pk__in=kept).delete()
 
@@ -188,6 +189,25 @@ def _claim_for(paper, public_id):
     if claim.paper_id != paper.pk:
         return Claim(paper=paper)  # the original keeps its id; the copy's claim gets a new one
     return claim
+
+
+def _cite(claim, entries, where):
+    """The claim's sources, each with its use; a source listed twice counts once."""
+    uses = {}
+    for entry in entries:
+        source = _source(entry, where)
+        use = entry.get("use") or ClaimSource.Use.SUPPORTS
+        if use not in ClaimSource.Use.values:
+            raise ImportRefused(
+                f"{where}, source “{source.title}”: use must be one of "
+                f"{', '.join(ClaimSource.Use.values)}, not “{use}”."
+            )
+        uses.setdefault(source.pk, use)
+    claim.claimsource_set.exclude(source__in=uses).delete()
+    for source_id, use in uses.items():
+        ClaimSource.objects.update_or_create(
+            claim=claim, source_id=source_id, defaults={"use": use}
+        )
 
 
 def _source(entry, where):

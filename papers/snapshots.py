@@ -3,8 +3,9 @@
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 
-from papers import rendering, verdicts
+from papers import evidence, rendering, verdicts
 from papers.models import Assessment, Claim, Review, Version
+from papers.models.content import ClaimSource
 
 
 def unsaved_version(paper, *, number, with_review, **fields):
@@ -32,7 +33,8 @@ def paper_document(paper, *, with_review=False):
     with_review adds each checked claim's review status, as frozen into a published version.
     """
     sections = list(paper.sections.all())
-    claims = paper.claims.select_related("section").prefetch_related("tags", "sources")
+    cited = Prefetch("claimsource_set", queryset=ClaimSource.objects.select_related("source"))
+    claims = paper.claims.select_related("section").prefetch_related("tags", cited)
     if with_review:
         submitted = Assessment.objects.filter(
             review__status=Review.Status.SUBMITTED
@@ -87,9 +89,13 @@ def _claim(claim, with_review=False):
                         "publisher": s.publisher,
                         "date": s.date.isoformat() if s.date else "",
                         "quote": s.quote,
+                        "use": use,  # always written: fact-checkers should not need a default
                     }
                 )
-                for s in sorted(claim.sources.all(), key=lambda s: (s.title, s.pk))
+                for s, use in sorted(
+                    ((c.source, c.use) for c in claim.claimsource_set.all()),
+                    key=lambda pair: (pair[0].title, pair[0].pk),
+                )
             ],
             "review": review,
         }
@@ -124,6 +130,8 @@ def render_body(document):
                 "kind_label": kinds.get(claim["kind"], claim["kind"]),
                 "tag_list": [(slug, tag_names.get(slug, slug)) for slug in claim.get("tags", [])],
                 "note_html": rendering.render_plain(claim.get("note", "")),
+                "evidence": evidence.summary(claim.get("sources", [])),
+                "sources": evidence.with_uses(claim.get("sources", [])),
             }
         )
     sections = []

@@ -108,6 +108,9 @@ def claim_form(paper, section, **fields):
         "suffix": "",
         "kind": "factual",
         "note": "",
+        # The sources' inline (none here), as the page's form sends it.
+        "claimsource_set-TOTAL_FORMS": 0,
+        "claimsource_set-INITIAL_FORMS": 0,
         **fields,
     }
 

@@ -533,6 +533,8 @@ class TestEditLock:
                 "suffix": "",
                 "kind": "historical",
                 "note": "",
+                "claimsource_set-TOTAL_FORMS": 0,  # the sources' inline, empty
+                "claimsource_set-INITIAL_FORMS": 0,
             },
         )
         assert response.status_code == 302

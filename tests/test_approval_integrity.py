@@ -339,6 +339,8 @@ def test_a_claims_own_admin_page_puts_the_paper_back_in_review(
             "suffix": "",
             "kind": "normative",
             "note": "",
+            "claimsource_set-TOTAL_FORMS": 0,  # the sources' inline, empty
+            "claimsource_set-INITIAL_FORMS": 0,
         },
     )
     assert response.status_code == 302

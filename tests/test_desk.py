@@ -234,7 +234,14 @@ class TestClaimSections:
         claim = draft.claims.first()
         response = editor_client.post(
             f"/admin/papers/claim/{claim.pk}/change/",
-            {"paper": draft.pk, "section": other.pk, "quote": claim.quote, "kind": "factual"},
+            {
+                "paper": draft.pk,
+                "section": other.pk,
+                "quote": claim.quote,
+                "kind": "factual",
+                "claimsource_set-TOTAL_FORMS": 0,  # the sources' inline, empty
+                "claimsource_set-INITIAL_FORMS": 0,
+            },
         )
         assert response.status_code == 200
         assert Claim.objects.get(pk=claim.pk).section_id != other.pk

@@ -231,14 +231,40 @@ class OrphanedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ClaimSourceInline(admin.TabularInline):
+    """A claim's sources, each with how the claim uses it (supports, disputes, ...)."""
+
+    model = Claim.sources.through
+    fields = ["source", "use"]
+    autocomplete_fields = ["source"]
+    extra = 1
+    verbose_name = "source"
+    verbose_name_plural = "sources"
+
+    # A claim's sources are part of the claim: whoever may change claims may change them, as
+    # Django grants for a plain many-to-many (the rows have no permissions of their own).
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("papers.view_claim")
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("papers.change_claim")
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("papers.change_claim")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("papers.change_claim")
+
+
 @admin.register(Claim)
 class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
     list_display = ["__str__", "public_id", "paper", "section", "kind", "is_orphaned"]
     list_filter = [OrphanedFilter, "kind", "tags", "paper"]
     search_fields = ["quote", "public_id", "note"]
     list_select_related = ["paper", "section"]
-    autocomplete_fields = ["tags", "sources"]
+    autocomplete_fields = ["tags"]
     readonly_fields = ["public_id", "anchoring", "section_text"]
+    inlines = [ClaimSourceInline]
     fields = [
         "public_id",
         "anchoring",
@@ -249,7 +275,6 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
         ("prefix", "suffix"),
         "kind",
         "tags",
-        "sources",
         "note",
     ]
 
@@ -280,7 +305,13 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         paper_ids = {obj.paper_id, form.initial.get("paper")} - {None}
         touch_papers(paper_ids)
-        if form.has_changed():
+
+    def save_related(self, request, form, formsets, change):
+        # After the sources' inline is saved, so a change of a source or its use counts too.
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        if form.has_changed() or any(formset.has_changed() for formset in formsets):
+            paper_ids = {obj.paper_id, form.initial.get("paper")} - {None}
             _shared_edit(request, paper_ids, f"claim {obj.public_id}")
 
     def delete_model(self, request, obj):

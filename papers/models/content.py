@@ -326,7 +326,9 @@ class Claim(models.Model):
         "what. Predictive: what will happen. Normative: what ought to be.",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="claims")
-    sources = models.ManyToManyField(Source, blank=True, related_name="claims")
+    sources = models.ManyToManyField(
+        Source, blank=True, related_name="claims", through="ClaimSource"
+    )
     note = models.TextField(blank=True, help_text="Plain text shown to readers with the claim.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -368,3 +370,44 @@ class Claim(models.Model):
                 rendering.find_quote(self.section.body_text, self.quote, self.prefix, self.suffix)
             except rendering.QuoteNotFound as error:
                 raise ValidationError({"quote": str(error)}) from None
+
+
+class ClaimSource(models.Model):
+    """A source cited for a claim, and how the claim uses it (typed citation, CiTO)."""
+
+    class Use(models.TextChoices):
+        SUPPORTS = "supports", "supports"
+        DISPUTES = "disputes", "disputes"
+        QUALIFIES = "qualifies", "qualifies"
+        BACKGROUND = "background", "background"
+
+        @property
+        def cito(self):
+            """The CiTO property (http://purl.org/spar/cito/) for this use."""
+            return {
+                "supports": "supports",
+                "disputes": "disputes",
+                "qualifies": "qualifies",
+                "background": "citesAsBackground",
+            }[self.value]
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE)
+    # Before uses were recorded, attaching a source meant it backs the claim: that stays the
+    # default, for the rows that predate it and for sources added without saying.
+    use = models.CharField(
+        max_length=20,
+        choices=Use.choices,
+        default=Use.SUPPORTS,
+        help_text="How the claim uses the source: it supports or disputes the claim, qualifies "
+        "it, or gives background.",
+    )
+
+    class Meta:
+        # The table Claim.sources always had; unique_together names its constraint as before.
+        db_table = "papers_claim_sources"
+        unique_together = [("claim", "source")]
+        verbose_name = "source of a claim"
+
+    def __str__(self):
+        return f"{self.source} ({self.use})"

@@ -8,7 +8,7 @@ from django.template.loader_tags import BLOCK_CONTEXT_KEY
 from django.urls import reverse
 from django.utils.html import escapejs, format_html, format_html_join
 
-from papers import rendering, snapshots, verdicts
+from papers import evidence, rendering, snapshots, verdicts
 from papers.models import Version
 
 register = template.Library()
@@ -92,8 +92,15 @@ def _claim_review(claim, *, url, authors, site, version):
             "@type": "Claim",
             "author": authors,
             "appearance": {"@type": "CreativeWork", "url": f"{url}#claim-{claim['id']}"},
+            **_citations(claim),
         },
     }
+
+
+def _citations(claim):
+    """The claim's sources, each typed by how it is used (papers.evidence); none, no key."""
+    cited = evidence.citations(claim.get("sources", []))
+    return {"citation": cited} if cited else {}
 
 
 def _rating(claim):
