@@ -12,7 +12,7 @@ exactly as the next request will get it.
 """
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.middleware.security import SecurityMiddleware
 from django.utils.cache import get_conditional_response, patch_cache_control
 
@@ -22,6 +22,7 @@ from papers import compression, pagecache
 # browser's history after signing out. Previews set this themselves too (papers/views/drafts.py).
 PRIVATE_NAMESPACES = {"admin", "review"}
 PRIVATE_VIEWS = {"papers:preview", "papers:shared"}
+NUL_REFUSED = "An address cannot hold a NUL character."
 CONDITIONAL_HEADERS = {
     "HTTP_IF_MATCH",
     "HTTP_IF_NONE_MATCH",
@@ -38,6 +39,9 @@ class ReadersPagesMiddleware:
         self.security = SecurityMiddleware(get_response)
 
     def __call__(self, request):
+        if _holds_nul(request):
+            refused = HttpResponseBadRequest(NUL_REFUSED, content_type="text/plain; charset=utf-8")
+            return self.finish(request, refused)
         key = pagecache.shared_key(request)
         if key is None:
             return self.finish(request, self.get_response(request))
@@ -83,6 +87,12 @@ class ReadersPagesMiddleware:
         if _private(request.resolver_match):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+def _holds_nul(request):
+    """A NUL in the address: no slug, id or filter holds one, and PostgreSQL refuses it in any
+    query (a DataError, which would be a 500), so it is refused here, once, for every view."""
+    return "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", "")
 
 
 def _private(match):

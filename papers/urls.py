@@ -15,9 +15,9 @@ urlpatterns = [
     path("papers/<slug:slug>/export.<str:fmt>", public.export, name="export"),
     path("papers/<slug:slug>/cite/", cite.paper_cite, name="cite"),
     path("papers/<slug:slug>/cite.<str:fmt>", cite.paper_cite_file, name="cite-file"),
-    path("papers/<slug:slug>/v<int:number>/cite/", cite.version_cite, name="version-cite"),
+    path("papers/<slug:slug>/v<natural:number>/cite/", cite.version_cite, name="version-cite"),
     path(
-        "papers/<slug:slug>/v<int:number>/cite.<str:fmt>",
+        "papers/<slug:slug>/v<natural:number>/cite.<str:fmt>",
         cite.version_cite_file,
         name="version-cite-file",
     ),

@@ -240,6 +240,24 @@ def test_a_diff_of_a_version_number_too_large_for_the_database_is_404(demo):
 
 
 @pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/claims/%00/", {}),
+        ("/claims/", {"tag": "\x00"}),
+        ("/papers/", {"tag": "nato\x00"}),
+        ("/review/", {"part": "\x00"}),
+    ],
+)
+def test_a_nul_in_the_address_is_refused_before_any_view(demo, path, query):
+    """PostgreSQL refuses NUL in every query: any address holding one is a 400 for everyone."""
+    for persona in PERSONAS:
+        response = clients()[persona].get(path, query)
+        assert response.status_code == 400, persona
+        assert response.content.decode() == "An address cannot hold a NUL character."
+        assert response["Permissions-Policy"]
+
+
+@pytest.mark.parametrize(
     ("value", "number"),
     [
         ("1", 1),
