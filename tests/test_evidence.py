@@ -178,6 +178,20 @@ class TestAdmin:
         paper.refresh_from_db()
         assert paper.stage == Paper.Stage.IN_REVIEW
 
+    def test_a_change_of_use_reopens_an_approved_paper(self, editor_client, draft):
+        """How a source is used is reviewed content: "supports" turned "disputes" is an edit."""
+        claim = draft.claims.first()
+        claim.sources.add(SourceFactory())
+        paper = approved(draft)
+        row = claim.claimsource_set.get()
+        response = editor_client.post(
+            f"/admin/papers/claim/{claim.pk}/change/",
+            self.inline(claim, [{"id": row.pk, "source": row.source_id, "use": "disputes"}]),
+        )
+        assert response.status_code == 302
+        paper.refresh_from_db()
+        assert paper.stage == Paper.Stage.IN_REVIEW
+
     def test_the_marking_form_keeps_uses_and_adds_supporting_sources(self, editor_client, draft):
         claim = draft.claims.first()
         kept, added = SourceFactory(title="Kept"), SourceFactory(title="Added")

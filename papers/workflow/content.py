@@ -17,7 +17,7 @@ import json
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from papers import snapshots
+from papers import evidence, snapshots
 from papers.models import Event, Review
 from papers.notifications import notify
 from papers.workflow.base import Stage, WrongStage, event, lock, name
@@ -83,10 +83,7 @@ def content(document):
             "kind": claim.get("kind", ""),
             "note": _text(claim.get("note")),
             "tags": tags(claim.get("tags", [])),
-            "sources": sorted(
-                [_text(source.get(key)) for key in ("title", "url", "publisher", "date", "quote")]
-                for source in claim.get("sources", [])
-            ),
+            "sources": sorted(_source(source) for source in claim.get("sources", [])),
         }
         for claim in document.get("claims", [])
     ]
@@ -100,6 +97,14 @@ def content(document):
         ],
         "claims": sorted(claims, key=lambda claim: claim["id"]),
     }
+
+
+def _source(source):
+    """A cited source as reviewed: how the claim uses it counts too, but "supports" (what every
+    source meant before uses were recorded) adds nothing, so approvals from before stay valid."""
+    reviewed = [_text(source.get(key)) for key in ("title", "url", "publisher", "date", "quote")]
+    use = evidence.use_of(source)
+    return reviewed if use == evidence.Use.SUPPORTS else [*reviewed, use.value]
 
 
 def _text(value):
