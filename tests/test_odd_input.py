@@ -245,6 +245,7 @@ def test_a_diff_of_a_version_number_too_large_for_the_database_is_404(demo):
         ("/claims/%00/", {}),
         ("/claims/", {"tag": "\x00"}),
         ("/papers/", {"tag": "nato\x00"}),
+        ("/papers/", {"q": "\x00nato"}),
         ("/review/", {"part": "\x00"}),
     ],
 )
