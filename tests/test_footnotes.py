@@ -238,6 +238,15 @@ def test_the_public_page_has_unique_ids_and_working_note_links(
     assert section.index('class="footnotes"') < section.index("claim-notes")
 
 
+def test_the_claim_page_quotes_its_paragraph_without_reference_numbers(client, noted, editor):
+    workflow.publish_paper(approved(noted), by=editor)
+    claim = noted.claims.get()
+    html = client.get(f"/claims/{claim.public_id}/").content.decode()
+    context = html.split("NATO keeps troops in", 1)[1].split("</p>", 1)[0]
+    assert "Estonia." in context and "a NATO member." in context
+    assert "[1]" not in context and ">1<" not in context and ">2<" not in context
+
+
 def test_standfirsts_with_notes_share_no_id_on_a_listing(client, editor):
     for slug in ("one", "two"):
         paper = PaperFactory(slug=slug, standfirst="A lede.[^1]\n\n[^1]: Its note.")

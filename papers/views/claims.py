@@ -218,6 +218,8 @@ def claim_history(appearances, versions):
     return history
 
 
+# The numbers after claims and footnote references: links, not words of the text.
+REFERENCE_CLASSES = {"claim-ref", "footnote-ref"}
 BLOCK_TAGS = {"p", "li", "blockquote", "pre", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"}
 
 
@@ -229,7 +231,7 @@ class _ParagraphFinder(HTMLParser):
         self.public_id = public_id
         self.blocks = []  # open blocks, innermost last: [runs, holds the claim]
         self.marks = []  # open <mark>s: True for this claim's own
-        self.references = []  # open <sup>s: True for claim reference numbers
+        self.references = []  # open <sup>s: True for reference numbers
         self.found = None
 
     def handle_starttag(self, tag, attrs):
@@ -242,7 +244,8 @@ class _ParagraphFinder(HTMLParser):
             for block in self.blocks if own else ():
                 block[1] = True
         elif tag == "sup":
-            self.references.append("claim-ref" in (attrs.get("class") or "").split())
+            classes = set((attrs.get("class") or "").split())
+            self.references.append(bool(REFERENCE_CLASSES & classes))
 
     def handle_endtag(self, tag):
         if tag in BLOCK_TAGS and self.blocks:
@@ -256,7 +259,7 @@ class _ParagraphFinder(HTMLParser):
 
     def handle_data(self, data):
         if any(self.references):
-            return  # the numbers after claims are links, not words of the text
+            return
         for runs, _ in self.blocks:
             runs.append((data, any(self.marks)))
 
