@@ -12,11 +12,39 @@ from django.utils.html import format_html, format_html_join, linebreaks
 from papers import corrections, rendering
 from papers.models import Paper, Version
 
+# What XML 1.0 cannot carry, even escaped; user text may hold it (a pasted control character).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_text(value):
+    if isinstance(value, str):
+        return NOT_XML.sub("", value)
+    if isinstance(value, (list, tuple)):
+        return [_xml_text(part) for part in value]
+    return value
+
+
+class XmlSafeAtom(Atom1Feed):
+    """Atom entries without the characters XML cannot carry: Django refuses the whole feed for
+    one, so a title with a pasted control character would take every reader's feed down."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {key: _xml_text(value) for key, value in item.items()})
+
+
+class AtomWithContent(XmlSafeAtom):
+    """Atom entries with a <content> besides the <summary>, given as the item's `content`."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content"):
+            handler.addQuickElement("content", _xml_text(item["content"]), {"type": "html"})
+
 
 class VersionFeed(Feed):
     """Links are absolute from settings.SITE_URL, so they do not depend on the Host header."""
 
-    feed_type = Atom1Feed
+    feed_type = XmlSafeAtom
     subtitle = "Each published version of a position paper, corrections included."
 
     def title(self):
@@ -68,29 +96,6 @@ class VersionFeed(Feed):
     def item_categories(self, version):
         categories = [tag.name for tag in version.tags.all()]
         return ["Correction", *categories] if version.is_correction else categories
-
-
-# What XML 1.0 cannot carry, even escaped; user text may hold it (a pasted control character).
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def _xml_text(value):
-    if isinstance(value, str):
-        return NOT_XML.sub("", value)
-    if isinstance(value, (list, tuple)):
-        return [_xml_text(part) for part in value]
-    return value
-
-
-class AtomWithContent(Atom1Feed):
-    """Atom entries with a <content> besides the <summary>, given as the item's `content`,
-    and without the characters XML cannot carry (Django refuses the whole feed for one)."""
-
-    def add_item_elements(self, handler, item):
-        item = {key: _xml_text(value) for key, value in item.items()}
-        super().add_item_elements(handler, item)
-        if item.get("content"):
-            handler.addQuickElement("content", item["content"], {"type": "html"})
 
 
 class CorrectionFeed(Feed):

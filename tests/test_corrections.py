@@ -209,7 +209,7 @@ class TestFilters:
         assert 'href="/corrections/?tag=nato"' in html
 
     @pytest.mark.parametrize(
-        "query", ["paper=nonexistent", "tag=nonexistent", "paper=%00", "tag=../", "tag=%C2%B2"]
+        "query", ["paper=nonexistent", "tag=nonexistent", "paper=%01", "tag=../", "tag=%C2%B2"]
     )
     def test_an_unknown_filter_is_a_404(self, client, two_papers, query):
         assert client.get(f"/corrections/?{query}").status_code == 404

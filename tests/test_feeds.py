@@ -109,6 +109,15 @@ def test_hostile_titles_and_bylines_are_text(client, editor):
     assert entry.author == "<b>Eve</b>"
 
 
+def test_a_control_character_in_a_title_leaves_the_feed_whole(client, editor):
+    """XML cannot carry it even escaped: it is left out, not the whole feed."""
+    publish(editor, title="Baltic\x0b defence\x1f", slug="x", byline="Ana\x08 Kask")
+    response = client.get("/feed/")
+    assert response.status_code == 200
+    (entry,) = feedparser.parse(response.content).entries
+    assert (entry.title, entry.author) == ("Baltic defence", "Ana Kask")
+
+
 def test_it_holds_the_30_newest_versions(client, editor):
     for n in range(31):
         publish(editor, title=f"Paper {n}", slug=f"p-{n}")

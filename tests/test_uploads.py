@@ -388,7 +388,7 @@ def test_nothing_outside_media_root_is_served(db, media_root, url):
     (media_root / "uploads").mkdir()
     (media_root / "link-out").symlink_to(secret)
     response = Client().get(url.format(outside=secret))
-    assert response.status_code == 404
+    assert response.status_code == (400 if "%00" in url else 404)  # NUL: refused before a view
     assert b"not for readers" not in b"".join(getattr(response, "streaming_content", [b""]))
 
 
