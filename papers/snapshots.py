@@ -3,7 +3,7 @@
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 
-from papers import evidence, rendering, verdicts
+from papers import claim_marks, evidence, rendering, verdicts
 from papers.models import Assessment, Claim, Review, Version
 from papers.models.content import ClaimSource
 
@@ -138,7 +138,7 @@ def render_body(document):
     for section in document["sections"]:
         claims = by_section.get(section["anchor"], [])
         markup = rendering.render_markdown(section["body"], anchor=section["anchor"])
-        html, _ = rendering.mark_claims(markup, claims)
+        html, _ = claim_marks.mark_claims(markup, claims)
         sections.append({**section, "html": rendering.stored_html(html), "claims": claims})
     body = render_to_string("papers/_version_body.html", {"sections": sections})
     toc = [{"anchor": s["anchor"], "heading": s["heading"]} for s in document["sections"]]

@@ -18,6 +18,7 @@ from django.utils import dates, timezone
 
 from papers import (
     actions,
+    claim_marks,
     independence,
     permissions,
     rendering,
@@ -48,7 +49,7 @@ def build(paper, user, part=None):
     for section in shown:
         items = [_claim_view(claims[c.pk], n, paper, viewer) for n, c in placed[section.pk]]
         marks = [item["mark"] for item in items]
-        html, _ = rendering.mark_claims(section.body_html, marks)
+        html, _ = claim_marks.mark_claims(section.body_html, marks)
         section_views.append(
             {
                 "section": section,
@@ -349,7 +350,7 @@ def _claim_view(claim, number, paper, viewer):
         "threads": threads,
         "open_threads": sum(1 for thread in threads if not thread["root"].is_resolved),
         "changes": workspace_rounds.claim_changes(claim, viewer["bases"], own_texts),
-        "mark": rendering.claim_mark(claim, number),
+        "mark": claim_marks.claim_mark(claim, number),
     }
 
 

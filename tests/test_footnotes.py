@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from papers import workflow
+from papers.claim_marks import mark_claims
 from papers.models import Claim, Paper, Section
-from papers.rendering import html_to_text, mark_claims, render_markdown, sanitize
+from papers.rendering import html_to_text, render_markdown, sanitize
 from tests.factories import ClaimFactory, PaperFactory, SectionFactory, approved
 
 NOTED = (

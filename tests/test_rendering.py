@@ -6,12 +6,12 @@ import html5lib
 import pytest
 from django.utils.safestring import SafeString
 
+from papers.claim_marks import mark_claims
 from papers.rendering import (
     QuoteNotFound,
     find_quote,
     html_to_text,
     locate_quote,
-    mark_claims,
     render_markdown,
     render_plain,
     sanitize,

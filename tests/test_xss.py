@@ -19,8 +19,9 @@ from django.test import Client
 from django.urls import reverse
 
 from papers import workflow
+from papers.claim_marks import mark_claims
 from papers.models import Paper
-from papers.rendering import html_to_text, mark_claims, render_markdown, render_plain, sanitize
+from papers.rendering import html_to_text, render_markdown, render_plain, sanitize
 from tests.factories import (
     ClaimFactory,
     PaperFactory,

@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
-from papers import audit, permissions, rendering
+from papers import audit, claim_marks, permissions, rendering
 from papers.admin import desk
 from papers.models import Claim, Section, Source, Tag
 
@@ -257,7 +257,7 @@ def marking_context(section):
     placed.sort(key=lambda item: item[:2])
     first = _claims_before(section) + 1
     claims = [_claim_view(claim, n) for n, (_, _, claim) in enumerate(placed, start=first)]
-    html, _ = rendering.mark_claims(section.body_html, [item["mark"] for item in claims])
+    html, _ = claim_marks.mark_claims(section.body_html, [item["mark"] for item in claims])
     add = reverse("admin:papers_claim_add")
     return {
         "section": section,
@@ -293,7 +293,7 @@ def _claim_view(claim, number):
         "tags": tags,
         "sources": sources,
         "change_url": page,
-        "mark": rendering.claim_mark(claim, number),
+        "mark": claim_marks.claim_mark(claim, number),
         # What the marking form shows when the editor opens the claim.
         "data": {
             "id": claim.public_id,
