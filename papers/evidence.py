@@ -5,7 +5,7 @@ The uses themselves are `ClaimSource.Use` (papers/models/content.py). A source s
 one (versions published before uses existed) supports its claim, as attaching it meant then.
 """
 
-from papers.models.content import ClaimSource
+from papers.models.sources import ClaimSource
 
 Use = ClaimSource.Use
 CITO = "http://purl.org/spar/cito/"

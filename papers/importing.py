@@ -11,7 +11,7 @@ from django.utils.text import slugify
 
 from papers import audit, documents, rendering, workflow
 from papers.models import Claim, Event, Paper, Section, Source, Tag
-from papers.models.content import ClaimSource
+from papers.models.sources import ClaimSource
 
 
 class ImportRefused(Exception):

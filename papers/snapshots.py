@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 
 from papers import claim_marks, evidence, rendering, verdicts
 from papers.models import Assessment, Claim, Review, Version
-from papers.models.content import ClaimSource
+from papers.models.sources import ClaimSource
 
 
 def unsaved_version(paper, *, number, with_review, **fields):

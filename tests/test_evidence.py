@@ -11,7 +11,7 @@ from django.test import Client
 
 from papers import documents, evidence, importing, snapshots, workflow
 from papers.models import Assessment, Paper, Review, Source
-from papers.models.content import ClaimSource
+from papers.models.sources import ClaimSource
 from tests.factories import (
     ClaimFactory,
     PaperFactory,

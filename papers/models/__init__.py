@@ -3,7 +3,6 @@ from papers.models.content import (
     Claim,
     Paper,
     Section,
-    Source,
     Tag,
     new_public_id,  # referenced by migration 0001
 )
@@ -11,6 +10,7 @@ from papers.models.drafts import Round, ShareLink
 from papers.models.records import Event, Immutable, PublicRevision, Version, VersionClaim
 from papers.models.reviews import Assessment, Assignment, Comment, Review
 from papers.models.search import SearchDocument
+from papers.models.sources import ClaimSource, Source
 
 __all__ = [
     "PUBLIC_ID_ALPHABET",
@@ -22,6 +22,7 @@ __all__ = [
     "ShareLink",
     "SearchDocument",
     "Claim",
+    "ClaimSource",
     "Event",
     "Immutable",
     "Paper",

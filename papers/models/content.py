@@ -1,11 +1,11 @@
-"""What editors write: papers as ordered Markdown sections, with tagged claims and sources."""
+"""What editors write: papers as ordered Markdown sections, with tagged claims (their sources:
+papers.models.sources)."""
 
 import hashlib
 import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
@@ -235,22 +235,6 @@ class Section(models.Model):
         return anchor
 
 
-class Source(models.Model):
-    title = models.CharField(max_length=300)
-    url = models.URLField(
-        "URL", max_length=500, blank=True, validators=[URLValidator(schemes=["http", "https"])]
-    )
-    publisher = models.CharField(max_length=200, blank=True)
-    date = models.DateField(null=True, blank=True, help_text="When the source was published.")
-    quote = models.TextField("quoted passage", blank=True)
-
-    class Meta:
-        ordering = ["title"]
-
-    def __str__(self):
-        return f"{self.title} ({self.publisher})" if self.publisher else self.title
-
-
 class ClaimQuerySet(models.QuerySet):
     def with_open_concern(self):
         """Claims found disputed or lacking a source in their paper's current round, with a
@@ -327,7 +311,7 @@ class Claim(models.Model):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="claims")
     sources = models.ManyToManyField(
-        Source, blank=True, related_name="claims", through="ClaimSource"
+        "papers.Source", blank=True, related_name="claims", through="papers.ClaimSource"
     )
     note = models.TextField(blank=True, help_text="Plain text shown to readers with the claim.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -370,44 +354,3 @@ class Claim(models.Model):
                 rendering.find_quote(self.section.body_text, self.quote, self.prefix, self.suffix)
             except rendering.QuoteNotFound as error:
                 raise ValidationError({"quote": str(error)}) from None
-
-
-class ClaimSource(models.Model):
-    """A source cited for a claim, and how the claim uses it (typed citation, CiTO)."""
-
-    class Use(models.TextChoices):
-        SUPPORTS = "supports", "supports"
-        DISPUTES = "disputes", "disputes"
-        QUALIFIES = "qualifies", "qualifies"
-        BACKGROUND = "background", "background"
-
-        @property
-        def cito(self):
-            """The CiTO property (http://purl.org/spar/cito/) for this use."""
-            return {
-                "supports": "supports",
-                "disputes": "disputes",
-                "qualifies": "qualifies",
-                "background": "citesAsBackground",
-            }[self.value]
-
-    claim = models.ForeignKey(Claim, on_delete=models.CASCADE)
-    source = models.ForeignKey(Source, on_delete=models.CASCADE)
-    # Before uses were recorded, attaching a source meant it backs the claim: that stays the
-    # default, for the rows that predate it and for sources added without saying.
-    use = models.CharField(
-        max_length=20,
-        choices=Use.choices,
-        default=Use.SUPPORTS,
-        help_text="How the claim uses the source: it supports or disputes the claim, qualifies "
-        "it, or gives background.",
-    )
-
-    class Meta:
-        # The table Claim.sources always had; unique_together names its constraint as before.
-        db_table = "papers_claim_sources"
-        unique_together = [("claim", "source")]
-        verbose_name = "source of a claim"
-
-    def __str__(self):
-        return f"{self.source} ({self.use})"
