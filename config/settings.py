@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "markdownx",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "papers",
 ]
 
@@ -380,4 +382,13 @@ LOGGING = {
     # Django's own handlers (console in DEBUG, mail to ADMINS) would print some records twice;
     # its records go up to the root handler instead.
     "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}},
+}
+
+# Background tasks (django-tasks). The database backend is the default queue; a worker runs them
+# (`manage.py db_worker`).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
 }
