@@ -20,6 +20,7 @@ EDITOR_PERMISSIONS = [
     ),
     "papers.view_version",
     "papers.view_event",
+    "papers.view_resolution",
     "papers.view_review",
     "papers.view_assessment",
     "papers.view_comment",

@@ -81,6 +81,8 @@ def _claim(claim, with_review=False):
             "kind": claim.kind,
             "tags": sorted(tag.slug for tag in claim.tags.all()),
             "note": claim.note,
+            "due": claim.due.isoformat() if claim.due else "",
+            "resolves_when": claim.resolves_when,
             "sources": [
                 _compact(
                     {

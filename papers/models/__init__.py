@@ -7,6 +7,7 @@ from papers.models.content import (
     new_public_id,  # referenced by migration 0001
 )
 from papers.models.drafts import Round, ShareLink
+from papers.models.forecasts import DueNotice, Resolution
 from papers.models.records import Event, Immutable, PublicRevision, Version, VersionClaim
 from papers.models.reviews import Assessment, Assignment, Comment, Review
 from papers.models.search import SearchDocument
@@ -17,6 +18,7 @@ __all__ = [
     "Assessment",
     "Assignment",
     "Comment",
+    "DueNotice",
     "Review",
     "Round",
     "ShareLink",
@@ -27,6 +29,7 @@ __all__ = [
     "Immutable",
     "Paper",
     "PublicRevision",
+    "Resolution",
     "Section",
     "Source",
     "Tag",

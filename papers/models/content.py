@@ -314,6 +314,17 @@ class Claim(models.Model):
         "papers.Source", blank=True, related_name="claims", through="papers.ClaimSource"
     )
     note = models.TextField(blank=True, help_text="Plain text shown to readers with the claim.")
+    due = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Predictive claims only: the date by which the forecast should have come "
+        "true. Once it passes, editors are asked to record how it turned out.",
+    )
+    resolves_when = models.TextField(
+        "resolves when",
+        blank=True,
+        help_text="Predictive claims only: what will settle the forecast, in plain text.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -349,6 +360,15 @@ class Claim(models.Model):
             raise ValidationError({"section": "The section belongs to another paper."})
         if not self.quote.strip():
             raise ValidationError({"quote": "The quote cannot be empty."})
+        if self.kind != self.Kind.PREDICTIVE:
+            wrong = {
+                field: "Only a predictive claim can have this; make the claim predictive or "
+                "leave it empty."
+                for field in ("due", "resolves_when")
+                if getattr(self, field)
+            }
+            if wrong:
+                raise ValidationError(wrong)
         if self.section is not None and self.check_quote:
             try:
                 rendering.find_quote(self.section.body_text, self.quote, self.prefix, self.suffix)

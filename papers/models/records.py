@@ -133,6 +133,7 @@ class VersionClaim(models.Model):
     kind = models.CharField(max_length=20)
     status = models.CharField(max_length=20, help_text="See papers.verdicts.STATUSES.")
     status_label = models.CharField(max_length=200)
+    due = models.DateField(null=True, blank=True, help_text="A forecast's due date, if any.")
     tags = models.ManyToManyField("papers.Tag", blank=True, related_name="version_claims")
 
     objects = VersionClaimQuerySet.as_manager()
@@ -190,6 +191,7 @@ class Event(models.Model):
         REACTIVATE = "reactivate", "Person reactivated"
         SIGN_IN = "sign_in", "Signed in"
         SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        RESOLVE_FORECAST = "resolve_forecast", "Forecast resolved"
 
     action = models.CharField(max_length=30, choices=Action.choices)
     # DO_NOTHING without a database constraint: the row keeps the id of a deleted paper or user

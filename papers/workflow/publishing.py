@@ -159,6 +159,7 @@ def _record_claims(version, document):
             kind=claim["kind"],
             status=claim.get("review", {}).get("status", "unchecked"),
             status_label=claim.get("review", {}).get("label", "Not checked by a reviewer"),
+            due=claim.get("due") or None,
         )
         for number, section, claim in snapshots.numbered_claims(document)
     ]
