@@ -6,10 +6,12 @@ A *document* is a plain dict, the same in every direction:
     taxonomy ([{slug, name, description}] for every tag used),
     sections ([{heading, anchor, body}]),
     claims ([{id, section (anchor or heading), quote, prefix, suffix, kind, tags, note,
-              sources: [{title, url, publisher, date, quote, use}]}])
+              due, resolves_when, sources: [{title, url, publisher, date, quote, use}]}])
 
 A source's `use` is how the claim uses it: supports, disputes, qualifies or background (the
 CiTO terms, see papers.evidence); without one it supports the claim, as before uses existed.
+A predictive claim's `due` (a date, `due: 2027-06-30`) and `resolves_when` (what will settle it)
+make it a forecast (see papers.forecasts).
 
 Exports of a published version add `version` ({number, published_at, note, is_correction}).
 Readers here only parse; `importing.save_document` validates against the database and writes.
@@ -19,6 +21,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -369,6 +372,8 @@ def to_markdown(document):
     for key in ("tags", "taxonomy", "claims", "version"):
         if document.get(key):
             meta[key] = document[key]
+    if meta.get("claims"):
+        meta["claims"] = [_dated(claim) for claim in meta["claims"]]
     parts = []
     if meta:
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=100)
@@ -382,3 +387,11 @@ def to_markdown(document):
         if section.get("body"):
             parts.append(section["body"].rstrip() + "\n")
     return "\n".join(parts)
+
+
+def _dated(claim):
+    """A forecast's due date as YAML writes a date (`due: 2027-06-30`), not a quoted string."""
+    try:
+        return {**claim, "due": date.fromisoformat(claim["due"])}
+    except (KeyError, TypeError, ValueError):
+        return claim

@@ -172,12 +172,36 @@ def _save_claims(imported, entries, sections, tag_index):
         claim.suffix = entry.get("suffix") or ""
         claim.kind = entry["kind"]
         claim.note = entry.get("note") or ""
+        claim.due = _due(entry.get("due"), where)
+        claim.resolves_when = _plain(entry.get("resolves_when"), where, "resolves_when")
         _full_clean(claim, where, exclude=["paper"])
         claim.save()
         claim.tags.set(tag_index.resolve(entry.get("tags") or [], where))
         _cite(claim, entry.get("sources") or [], where)
         kept.add(claim.pk)
     paper.claims.exclude(pk__in=kept).delete()
+
+
+def _due(value, where):
+    """A forecast's due date: a YAML date (`due: 2027-06-30`) or the same as text (JSON)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ImportRefused(f"{where}: due must be a date written YYYY-MM-DD, not “{value}”.")
+
+
+def _plain(value, where, key):
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ImportRefused(f"{where}: {key} must be text.")
+    return value.strip()
 
 
 def _claim_for(paper, public_id):

@@ -276,6 +276,7 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
         "kind",
         "tags",
         "note",
+        ("due", "resolves_when"),
     ]
 
     class Media:

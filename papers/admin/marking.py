@@ -40,7 +40,7 @@ class MarkClaimForm(forms.ModelForm):
 
     class Meta:
         model = Claim
-        fields = ["quote", "kind", "tags", "sources", "note"]
+        fields = ["quote", "kind", "tags", "sources", "note", "due", "resolves_when"]
 
     def __init__(self, *args, section, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,7 +89,7 @@ class ClaimDetailsForm(forms.ModelForm):
 
     class Meta:
         model = Claim
-        fields = ["kind", "tags", "sources", "note"]
+        fields = ["kind", "tags", "sources", "note", "due", "resolves_when"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -301,6 +301,8 @@ def _claim_view(claim, number):
             "quote": claim.quote,
             "kind": claim.kind,
             "note": claim.note,
+            "due": claim.due.isoformat() if claim.due else "",
+            "resolves_when": claim.resolves_when,
             "tags": [{"id": tag.pk, "label": tag.name} for tag in tags],
             "sources": [{"id": s.pk, "label": str(s), "url": s.url} for s in sources],
             "url": reverse("admin:papers_section_change_claim", args=[claim.section_id, claim.pk]),

@@ -34,6 +34,7 @@ CLAIM_PARTS = [
     ("note", "note"),
     ("tags", "tags"),
     ("sources", "sources"),
+    ("forecast", "forecast"),
 ]
 
 
@@ -84,6 +85,7 @@ def content(document):
             "note": _text(claim.get("note")),
             "tags": tags(claim.get("tags", [])),
             "sources": sorted(_source(source) for source in claim.get("sources", [])),
+            **_forecast(claim),
         }
         for claim in document.get("claims", [])
     ]
@@ -105,6 +107,13 @@ def _source(source):
     reviewed = [_text(source.get(key)) for key in ("title", "url", "publisher", "date", "quote")]
     use = evidence.use_of(source)
     return reviewed if use == evidence.Use.SUPPORTS else [*reviewed, use.value]
+
+
+def _forecast(claim):
+    """A forecast's date and criteria are reviewed too; a claim with neither adds nothing, so
+    approvals from before forecasts existed stay valid."""
+    due, criteria = _text(claim.get("due")), _text(claim.get("resolves_when"))
+    return {"forecast": [due, criteria]} if due or criteria else {}
 
 
 def _text(value):
@@ -137,7 +146,7 @@ def changes(old, new):
         if before is None:
             found.append(f"claim {claim['id']} added")
             continue
-        what = [label for key, label in CLAIM_PARTS if before[key] != claim[key]]
+        what = [label for key, label in CLAIM_PARTS if before.get(key) != claim.get(key)]
         if what:
             found.append(f"claim {claim['id']} {', '.join(what)}")
     found += [f"claim {id_} removed" for id_ in old_claims if id_ not in new_ids]

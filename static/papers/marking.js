@@ -246,6 +246,8 @@
     page.textContent = "Claim " + claim.number + "'s own page (to move its words)";
     form.elements.kind.value = claim.kind;
     form.elements.note.value = claim.note;
+    form.elements.due.value = claim.due || "";
+    form.elements.resolves_when.value = claim.resolves_when || "";
     tags.set(claim.tags);
     sources.set(claim.sources);
     open(from.getBoundingClientRect());
