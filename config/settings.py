@@ -384,11 +384,27 @@ LOGGING = {
     "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}},
 }
 
-# Background tasks (django-tasks). The database backend is the default queue; a worker runs them
-# (`manage.py db_worker`).
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default"],
-    }
+# Background tasks (django-tasks; papers/tasks.py). STANDPOINT_TASKS picks the queue: "database"
+# (the default; `manage.py db_worker` runs them), "rq" (Redis at REDIS_URL, for several machines;
+# `manage.py rqworker default --with-scheduler`), or "immediate" (each task runs inside the
+# request that queued it, with no retries: for trying things out only).
+TASK_QUEUE = env_str("STANDPOINT_TASKS", "database")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASK_QUEUE not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"STANDPOINT_TASKS must be one of {', '.join(_TASK_BACKENDS)}; got {TASK_QUEUE!r}"
+    )
+if TASK_QUEUE == "rq" and not REDIS_URL:
+    raise ImproperlyConfigured("STANDPOINT_TASKS=rq needs REDIS_URL.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASK_QUEUE], "QUEUES": ["default"]}}
+if TASK_QUEUE == "rq":
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 15 * 60}}
+# Periodic tasks (task path: seconds between runs), enqueued by `manage.py run_periodic`.
+PERIODIC_TASKS = {
+    "papers.scheduling.publish_due_papers": 60,
 }
