@@ -57,6 +57,7 @@ class Record:
     finished: float
     error: str = ""
     expected: bool = True
+    method: str = "GET"
 
 
 class Workload:
@@ -110,10 +111,11 @@ class Workload:
             else:
                 response = browser.post(path, fields)
         except Exception as error:  # noqa: BLE001 - every failure is a figure
-            self._record(Record(kind, 0, started, time.monotonic(), type(error).__name__))
+            failed = Record(kind, 0, started, time.monotonic(), type(error).__name__, True, method)
+            self._record(failed)
             return None
         ok = response.status in expect
-        self._record(Record(kind, response.status, started, response.finished, "", ok))
+        self._record(Record(kind, response.status, started, response.finished, "", ok, method))
         return response
 
     def _record(self, record):

@@ -83,7 +83,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a stored readers' page is answered before the rest runs (papers/fastpath.py).
+    # Outermost: a read that failed for want of the database (the fast path's lookup included)
+    # runs again once it is back (papers/outages.py).
+    "papers.outages.RetryReadsMiddleware",
+    # Then a stored readers' page is answered before the rest runs (papers/fastpath.py).
     "papers.fastpath.ReadersPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -299,7 +302,9 @@ LOGGING = {
 # ---------------------------------------------------------------------------------------------
 # Several app servers: cache, sessions and logs (see docs/deploy.md).
 # The database connection is set above: reused for DATABASE_CONN_MAX_AGE seconds and
-# health-checked before reuse.
+# health-checked before reuse. A read that finds the database gone waits up to
+# DATABASE_OUTAGE_WAIT seconds for it before answering 503 (papers/outages.py).
+DATABASE_OUTAGE_WAIT = env_int("DATABASE_OUTAGE_WAIT", 2)
 # ---------------------------------------------------------------------------------------------
 import json  # noqa: E402  (this block is kept apart from the settings above on purpose)
 import logging  # noqa: E402

@@ -336,13 +336,15 @@ def dead_database(execute, sql, params, many, context):
 
 
 @pytest.mark.parametrize("url", ["/", "/papers/draft-on-deterrence/", "/review/"])
-def test_a_database_outage_gets_the_generic_500(settings, published, signed_in, url):
+def test_a_database_outage_gets_the_generic_503(settings, published, signed_in, url):
     settings.DEBUG = False
+    settings.DATABASE_OUTAGE_WAIT = 0
     client = signed_in("editor")
     client.raise_request_exception = False
     with connection.execute_wrapper(dead_database):
         response = client.get(url)
-    assert response.status_code == 500
-    assert "Something went wrong" in response.content.decode()
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "Briefly unavailable" in response.content.decode()
     assert "server closed" not in response.content.decode()
     assert_generic(response, settings)

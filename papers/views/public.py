@@ -1,6 +1,7 @@
 """Readers' pages. Only published versions are ever shown; anything else is a 404."""
 
 import hashlib
+import sys
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -11,7 +12,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from papers import documents, pagecache, search
+from papers import documents, outages, pagecache, search
 from papers.models import Paper, Tag, Version
 from papers.views import tags
 
@@ -143,4 +144,10 @@ def not_found(request, exception):
 
 
 def server_error(request):
+    # Django calls this inside its except block, so the exception is at hand.
+    if outages.is_outage(sys.exc_info()[1]):
+        outages.mark(request)
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = str(outages.RETRY_AFTER)
+        return response
     return render(request, "500.html", status=500)

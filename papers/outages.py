@@ -1,0 +1,65 @@
+"""What a request meets while the database is away (a restart, a failover, a dropped connection).
+
+A read is tried once more on a fresh connection: restarts and failovers last well under a second,
+so the reader usually never notices. What still cannot be answered is a 503 with Retry-After and
+the generic error page, never a 500. Writes are never tried again: a POST cut off mid-way may have
+committed, so its sender is told to try again instead of having it done twice.
+"""
+
+import contextlib
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Seconds a client is asked to wait before trying again (the Retry-After of the 503).
+RETRY_AFTER = 5
+
+
+def is_outage(exc):
+    """Whether an exception means the database could not be reached, rather than a bug."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def mark(request):
+    """Note on the request that it failed for want of the database (handler500 calls this)."""
+    request.database_unavailable = True
+
+
+def wait_for_database():
+    """Drop connections that no longer work and wait, up to DATABASE_OUTAGE_WAIT seconds, for a
+    fresh one. True when the default database answers again."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and not connection.is_usable():
+            # close() forgets the connection even when closing it fails.
+            with contextlib.suppress(DatabaseError):
+                connection.close()
+    deadline = time.monotonic() + settings.DATABASE_OUTAGE_WAIT
+    while True:
+        try:
+            connections["default"].ensure_connection()
+            return True
+        except DatabaseError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+
+
+class RetryReadsMiddleware:
+    """Runs a read that failed for want of the database once more, once it is back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            getattr(request, "database_unavailable", False)
+            and request.method in SAFE_METHODS
+            and wait_for_database()
+        ):
+            response.close()
+            request.database_unavailable = False
+            response = self.get_response(request)
+        return response
