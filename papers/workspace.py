@@ -22,6 +22,7 @@ from papers import (
     independence,
     permissions,
     rendering,
+    similarity,
     verdicts,
     workflow,
     workspace_rounds,
@@ -58,10 +59,12 @@ def build(paper, user, part=None):
                 "changes": workspace_rounds.section_changes(section, viewer["bases"]),
             }
         )
+    orphan_views = [_claim_view(claims[c.pk], None, paper, viewer) for c in orphans_shown]
+    _with_similar([*(i for s in section_views for i in s["claims"]), *orphan_views], paper)
     context = {
         "standfirst": rendering.stored_html(paper.standfirst_html),
         "sections": section_views,
-        "orphans": [_claim_view(claims[c.pk], None, paper, viewer) for c in orphans_shown],
+        "orphans": orphan_views,
         "orphan_total": len(orphans),
         "part": part,
         "parts": _contents(parts, placed),
@@ -82,8 +85,10 @@ def panel(paper, user, claim):
         (None, next((c for c in orphans if c.pk == claim.pk), claim)),
     )
     detailed = _with_details(paper, [located])[claim.pk]
+    item = _claim_view(detailed, number, paper, viewer)
+    _with_similar([item], paper)
     context = {
-        "item": _claim_view(detailed, number, paper, viewer),
+        "item": item,
         **_overview(paper, viewer, placed, orphans, parts),
     }
     if viewer["editor"]:
@@ -295,6 +300,16 @@ def _with_details(paper, claims):
             claim.section = sections.get(claim.pk)
         by_pk[claim.pk] = claim
     return by_pk
+
+
+def _with_similar(items, paper):
+    """Each claim shown with the published claims of other papers that resemble it, all looked
+    up at once (papers.similarity)."""
+    texts = {item["id"]: item["claim"].quote for item in items}
+    found = similarity.similar_to_claims(texts, paper_id=paper.pk)
+    for item in items:
+        item["similar"] = found.get(item["id"], [])
+        item["similar_flag"] = similarity.flag(item["similar"])
 
 
 def _hidden_threads(paper, viewer):

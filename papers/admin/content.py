@@ -7,11 +7,12 @@ from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.db import models
 from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 
-from papers import audit, pagecache, workflow
+from papers import audit, pagecache, similarity, workflow
 from papers.admin.desk import (
     DeskAdminMixin,
     ReattachAdminMixin,
@@ -263,7 +264,7 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
     search_fields = ["quote", "public_id", "note"]
     list_select_related = ["paper", "section"]
     autocomplete_fields = ["tags"]
-    readonly_fields = ["public_id", "anchoring", "section_text"]
+    readonly_fields = ["public_id", "anchoring", "section_text", "similar_claims"]
     inlines = [ClaimSourceInline]
     fields = [
         "public_id",
@@ -277,6 +278,7 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
         "tags",
         "note",
         ("due", "resolves_when"),
+        "similar_claims",
     ]
 
     class Media:
@@ -289,6 +291,12 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
     @admin.display(description="Section text (select words to quote them)")
     def section_text(self, claim):
         return claim.section.body_text if claim.section else "Save the claim with a section first."
+
+    @admin.display(description="Similar claims in other papers")
+    def similar_claims(self, claim):
+        found = similarity.similar_to(claim.quote, paper_id=claim.paper_id) if claim.pk else []
+        context = {"similar": found, "claim_id": claim.public_id}
+        return render_to_string("papers/_similar.html", context) or "None published."
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -314,6 +322,9 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
         if form.has_changed() or any(formset.has_changed() for formset in formsets):
             paper_ids = {obj.paper_id, form.initial.get("paper")} - {None}
             _shared_edit(request, paper_ids, f"claim {obj.public_id}")
+        flag = similarity.flag(similarity.similar_to(obj.quote, paper_id=obj.paper_id))
+        if flag:
+            messages.warning(request, f"Claim {obj.public_id}: {flag}.")
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)

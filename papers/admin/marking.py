@@ -19,15 +19,41 @@ from django.urls import path, reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
-from papers import audit, claim_marks, permissions, rendering
+from papers import audit, claim_marks, permissions, rendering, similarity
 from papers.admin import desk
-from papers.models import Claim, Section, Source, Tag
+from papers.models import Claim, ClaimSource, Section, Source, Tag
 
 TEMPLATE = "admin/papers/section/_marking.html"
 LOOKUP_LIMIT = 10  # tags or sources offered for what the editor typed
 
 
-class MarkClaimForm(forms.ModelForm):
+class SourceUsesMixin:
+    """How the claim uses each of its sources (papers.evidence), posted beside each as
+    use-<source id>; a source posted without one supports the claim, as in the claim admin."""
+
+    def clean(self):
+        cleaned = super().clean()
+        self.uses = {}
+        for source in cleaned.get("sources") or []:
+            use = self.data.get(f"use-{source.pk}") or ClaimSource.Use.SUPPORTS
+            if use not in ClaimSource.Use.values:
+                self.add_error(
+                    "sources",
+                    f"Choose how the claim uses “{source}”: it supports, disputes or qualifies "
+                    "the claim, or gives background.",
+                )
+            self.uses[source.pk] = use
+        return cleaned
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        for use in set(self.uses.values()):
+            chosen = [pk for pk, value in self.uses.items() if value == use]
+            links = ClaimSource.objects.filter(claim=self.instance, source_id__in=chosen)
+            links.exclude(use=use).update(use=use)
+
+
+class MarkClaimForm(SourceUsesMixin, forms.ModelForm):
     """A new claim from words selected in the section's text. The browser says which occurrence
     of the words was selected; the prefix and suffix that single it out are found here."""
 
@@ -84,7 +110,7 @@ class MarkClaimForm(forms.ModelForm):
             del self._errors["quote"][1:]
 
 
-class ClaimDetailsForm(forms.ModelForm):
+class ClaimDetailsForm(SourceUsesMixin, forms.ModelForm):
     """What the marking form changes of a claim: everything but where its words are."""
 
     class Meta:
@@ -249,7 +275,7 @@ def marking_context(section):
     those claims in reading order. Orphaned ones are not in the text: the page lists them with
     their re-attachment offers (papers/admin/desk.py)."""
     placed = []
-    for claim in section.claims.prefetch_related("tags", "sources"):
+    for claim in section.claims.prefetch_related("tags", "sources", "claimsource_set"):
         claim.section = section
         place = None if claim.orphaned else claim.locate()
         if place is not None:
@@ -257,6 +283,11 @@ def marking_context(section):
     placed.sort(key=lambda item: item[:2])
     first = _claims_before(section) + 1
     claims = [_claim_view(claim, n) for n, (_, _, claim) in enumerate(placed, start=first)]
+    texts = {item["claim"].pk: item["claim"].quote for item in claims}
+    found = similarity.similar_to_claims(texts, paper_id=section.paper_id)
+    for item in claims:
+        item["similar"] = found[item["claim"].pk]
+        item["similar_flag"] = similarity.flag(item["similar"])
     html, _ = claim_marks.mark_claims(section.body_html, [item["mark"] for item in claims])
     add = reverse("admin:papers_claim_add")
     return {
@@ -264,6 +295,7 @@ def marking_context(section):
         "html": rendering.stored_html(html),
         "claims": claims,
         "kinds": [(kind.value, kind.label, kind.meaning) for kind in Claim.Kind],
+        "uses": ClaimSource.Use.choices,
         "data": [item["data"] for item in claims],
         "add_url": f"{add}?paper={section.paper_id}&section={section.pk}",
         "urls": {
@@ -286,6 +318,7 @@ def _claims_before(section):
 def _claim_view(claim, number):
     tags = sorted(claim.tags.all(), key=lambda tag: tag.name)
     sources = list(claim.sources.all())
+    uses = {link.source_id: link.use for link in claim.claimsource_set.all()}
     page = reverse("admin:papers_claim_change", args=[claim.pk])
     return {
         "claim": claim,
@@ -304,7 +337,9 @@ def _claim_view(claim, number):
             "due": claim.due.isoformat() if claim.due else "",
             "resolves_when": claim.resolves_when,
             "tags": [{"id": tag.pk, "label": tag.name} for tag in tags],
-            "sources": [{"id": s.pk, "label": str(s), "url": s.url} for s in sources],
+            "sources": [
+                {"id": s.pk, "label": str(s), "url": s.url, "use": uses.get(s.pk)} for s in sources
+            ],
             "url": reverse("admin:papers_section_change_claim", args=[claim.section_id, claim.pk]),
             "page": page,
         },

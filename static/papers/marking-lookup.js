@@ -47,6 +47,16 @@
       value.name = name;
       value.value = item.id;
       entry.append(label, " ", remove, value);
+      // Sources say how the claim uses each: a select per source, named use-<id>.
+      var uses = fieldset.querySelector("template[data-use-select]");
+      if (uses) {
+        var use = uses.content.firstElementChild.cloneNode(true);
+        var select = use.querySelector("select");
+        select.name = "use-" + item.id;
+        select.value = item.use || select.value;
+        select.setAttribute("aria-label", "How the claim uses " + item.label);
+        entry.append(" ", use);
+      }
       chosen.appendChild(entry);
       status.textContent = "Added " + noun + " " + item.label + ".";
     }

@@ -1,0 +1,274 @@
+"""Similar claims across the catalogue: published claims of other papers that say nearly the
+same thing as a claim being written or reviewed, with their review status, any correction that
+changed them and any forecast outcome. A claim resembling one that is disputed, corrected or
+resolved as false elsewhere is flagged, with the reason.
+
+Nearness is trigram similarity (PostgreSQL's pg_trgm): the share of three-letter sequences two
+texts have in common, after accents are folded and case ignored. On PostgreSQL it runs in the
+database against a GIN index over the published claims' folded text (migration 0011); elsewhere
+the same measure runs here, over at most SQLITE_CANDIDATES published claims. Both give the same
+score for the same pair (tests/test_similarity.py holds them to a table of sentence pairs).
+
+Every published version's claims are compared, not only the live ones: a claim a correction
+reworded or removed is exactly what an editor should hear about. Only papers readers can see
+now (published, not withdrawn) take part, and never the claim's own paper. Looking up the
+claims of a whole workspace costs the same five queries as looking up one.
+"""
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.db import connection
+from django.urls import reverse
+
+from papers.models import Paper, Version, VersionClaim
+from papers.models.forecasts import Resolution
+
+# Reworded, reordered, re-cased or re-accented sentences score 0.65 and up; different claims
+# on the same subject, even sharing half their words, 0.58 and below (the test table).
+THRESHOLD = 0.6
+SHOWN = 5  # similar claims listed for one claim, the nearest first
+SQLITE_CANDIDATES = 20_000
+# Statuses and outcomes that put a similar claim under a flag, with the reason given.
+FLAGGED_STATUSES = {"disputed": "disputed by a reviewer", "mixed": "reviewers disagree about it"}
+FLAGGED_OUTCOMES = {Resolution.Outcome.DID_NOT: "the forecast did not come true"}
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass
+class Correction:
+    """How a correction changed a similar claim: reworded, re-assessed or removed."""
+
+    change: str
+    version: int
+    note: str
+    url: str
+
+
+@dataclass
+class Similar:
+    """A published claim of another paper that resembles the claim looked up."""
+
+    claim: VersionClaim  # the row that resembled it, with its version and paper
+    score: float
+    status: str  # as published last (the live version's, or the last that held the claim)
+    status_label: str
+    removed: bool = False  # no longer in its paper's live version
+    correction: Correction | None = None
+    outcome: Resolution | None = None
+
+    @property
+    def reasons(self):
+        """Why this claim is flagged, in words; empty when it is not."""
+        found = []
+        if self.status in FLAGGED_STATUSES:
+            found.append(FLAGGED_STATUSES[self.status])
+        if self.correction is not None:
+            found.append(f"{self.correction.change} by a correction in v{self.correction.version}")
+        if self.outcome is not None and self.outcome.outcome in FLAGGED_OUTCOMES:
+            found.append(FLAGGED_OUTCOMES[self.outcome.outcome])
+        return found
+
+    @property
+    def flagged(self):
+        return bool(self.reasons)
+
+    @property
+    def percent(self):
+        return round(self.score * 100)
+
+
+def similar_to(text, *, paper_id=None):
+    """The published claims of papers other than `paper_id`'s that resemble `text`, nearest
+    first."""
+    return similar_to_claims({None: text}, paper_id=paper_id)[None]
+
+
+def similar_to_claims(texts, *, paper_id=None):
+    """{key: [Similar]} for {key: text}: every text looked up at once, in five queries."""
+    found = {key: [] for key in texts}
+    texts = {key: text for key, text in texts.items() if text and text.strip()}
+    if not texts:
+        return found
+    keys = list(texts)
+    if connection.vendor == "postgresql":
+        matches = _matches_in_database([texts[key] for key in keys], paper_id)
+    else:
+        matches = _matches_here([texts[key] for key in keys], paper_id)
+    best = {}  # (key, public id): (score, row id): a claim once, at its nearest version
+    for n, row_id, public_id, score in matches:
+        best[keys[n], public_id] = max(best.get((keys[n], public_id), (0, 0)), (score, row_id))
+    rows = _rows([row_id for _, row_id in best.values()])
+    history = _history({public_id for _, public_id in best})
+    for (key, public_id), (score, row_id) in best.items():
+        found[key].append(_similar(rows[row_id], score, history[public_id]))
+    for key in found:
+        found[key] = sorted(found[key], key=lambda s: (-s.score, s.claim.public_id))[:SHOWN]
+    return found
+
+
+def flag(similar):
+    """What the flag over a claim says of the similar claims under one; empty if none is."""
+    flagged = [item for item in similar if item.flagged]
+    if not flagged:
+        return ""
+    reasons = ", ".join(dict.fromkeys(reason for item in flagged for reason in item.reasons))
+    count = "a claim" if len(flagged) == 1 else f"{len(flagged)} claims"
+    return f"Resembles {count} elsewhere: {reasons}"
+
+
+# --- The measure --------------------------------------------------------------------------------
+
+
+def fold(text):
+    """The text without accents, as PostgreSQL's unaccent leaves it for the Latin alphabets."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@functools.lru_cache(maxsize=SQLITE_CANDIDATES)
+def trigrams(text):
+    """pg_trgm's trigrams of a text: each word (letters and digits) in lower case, padded with
+    two spaces before and one after, cut into overlapping sequences of three."""
+    found = set()
+    for word in _WORD.findall(fold(text).lower()):
+        padded = f"  {word} "
+        found.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return frozenset(found)
+
+
+def similarity(a, b):
+    """pg_trgm's similarity(): trigrams in common over trigrams in either, from 0 to 1."""
+    x, y = trigrams(a), trigrams(b)
+    either = len(x | y)
+    return len(x & y) / either if either else 0.0
+
+
+# --- Matching -----------------------------------------------------------------------------------
+
+
+def _matches_in_database(texts, paper_id):
+    """[(index of text, row id, public id, score)], by the GIN index of migration 0011: `%`
+    finds the rows over pg_trgm's own threshold (0.3) through the index, and the score is then
+    checked against ours."""
+    claims, papers = VersionClaim._meta.db_table, Paper._meta.db_table
+    sql = f"""
+        SELECT q.n - 1, c.id, c.public_id, similarity(papers_fold(c.quote), papers_fold(q.text))
+        FROM unnest(%s::text[]) WITH ORDINALITY AS q(text, n)
+        JOIN {claims} c ON papers_fold(c.quote) %% papers_fold(q.text)
+        JOIN {papers} p ON p.id = c.paper_id
+        WHERE p.live_version_id IS NOT NULL AND p.withdrawn_at IS NULL
+          AND c.paper_id IS DISTINCT FROM %s
+          AND similarity(papers_fold(c.quote), papers_fold(q.text)) >= %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [texts, paper_id, THRESHOLD])
+        return cursor.fetchall()
+
+
+def _matches_here(texts, paper_id):
+    """The same as _matches_in_database, measured here over a bounded set of candidates."""
+    candidates = (
+        VersionClaim.objects.filter(
+            paper__live_version__isnull=False, paper__withdrawn_at__isnull=True
+        )
+        .exclude(paper_id=paper_id)
+        .order_by("-pk")
+        .values_list("pk", "public_id", "quote")[:SQLITE_CANDIDATES]
+    )
+    found = []
+    for row_id, public_id, quote in candidates:
+        for n, text in enumerate(texts):
+            score = similarity(quote, text)
+            if score >= THRESHOLD:
+                found.append((n, row_id, public_id, score))
+    return found
+
+
+# --- What is shown of each ----------------------------------------------------------------------
+
+
+def _rows(ids):
+    rows = VersionClaim.objects.filter(pk__in=ids).select_related("version", "paper__live_version")
+    return {row.pk: row for row in rows.only(*_ROW_FIELDS)}
+
+
+_ROW_FIELDS = [
+    "public_id",
+    "quote",
+    "kind",
+    "status",
+    "status_label",
+    "version__number",
+    "version__title",
+    "paper__slug",
+    "paper__live_version__number",
+]
+
+
+@dataclass
+class _History:
+    rows: dict  # version number: (quote, status, status label)
+    corrections: list  # [(number, note)] of the paper's correction versions, oldest first
+    outcome: Resolution | None
+
+
+def _history(public_ids):
+    """{public id: _History}: each claim in every version, its paper's corrections and its
+    forecast's standing resolution (three queries)."""
+    rows = VersionClaim.objects.filter(public_id__in=public_ids).values_list(
+        "public_id", "paper_id", "version__number", "quote", "status", "status_label"
+    )
+    by_claim, papers = {}, {}
+    for public_id, paper_id, number, quote, status, label in rows:
+        by_claim.setdefault(public_id, {})[number] = (quote, status, label)
+        papers[public_id] = paper_id
+    corrections = {}
+    versions = Version.objects.filter(paper_id__in=set(papers.values()), is_correction=True)
+    for paper_id, number, note in versions.order_by("number").values_list(
+        "paper_id", "number", "note"
+    ):
+        corrections.setdefault(paper_id, []).append((number, note))
+    outcomes = {r.public_id: r for r in Resolution.objects.current().filter(public_id__in=papers)}
+    return {
+        public_id: _History(
+            by_claim[public_id], corrections.get(papers[public_id], []), outcomes.get(public_id)
+        )
+        for public_id in by_claim
+    }
+
+
+def _similar(row, score, history):
+    last = history.rows[max(history.rows)]
+    similar = Similar(
+        claim=row,
+        score=score,
+        status=last[1],
+        status_label=last[2],
+        removed=max(history.rows) < row.paper.live_version.number,
+        outcome=history.outcome,
+    )
+    similar.correction = _last_correction(row, history)
+    return similar
+
+
+def _last_correction(row, history):
+    """The latest correction that reworded, re-assessed or removed the claim, if any."""
+    for number, note in reversed(history.corrections):
+        before, after = history.rows.get(number - 1), history.rows.get(number)
+        if before is None:
+            continue
+        if after is None:
+            change = "removed"
+        elif before[0] != after[0]:
+            change = "reworded"
+        elif before[1] != after[1]:
+            change = "re-assessed"
+        else:
+            continue
+        url = reverse("papers:version", args=[row.paper.slug, number])
+        return Correction(change, number, note, url)
+    return None
