@@ -1,9 +1,12 @@
-"""Email to the people a workflow step concerns, written and sent only once its transaction
-has committed.
+"""Email to the people a workflow step concerns: written once the step's transaction has
+committed, and sent by a background task (papers.tasks), so no request waits for SMTP.
 
 Each kind has a template in templates/emails/<kind>.txt whose first line is the subject. A
-template that fails to render, or a failed send, is logged and never undoes the step that
-caused it: rendering happens after the commit too.
+template that fails to render is logged and never undoes the step that caused it: rendering
+happens after the commit too. Each recipient's message is its own task: one that the mail
+server refuses or cannot take now is retried with backoff (papers.tasks.retried) without
+sending the others twice, and if it still fails editors see it among the failed tasks in the
+admin.
 """
 
 import logging
@@ -12,6 +15,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+
+from papers.tasks import enqueue_now, retried
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +33,10 @@ def notify(kind, paper, recipients, **context):
         "public_url": f"{settings.SITE_URL}{paper.get_absolute_url()}",
         **context,
     }
-    transaction.on_commit(lambda: _deliver(kind, context, addresses))
+    transaction.on_commit(lambda: _queue(kind, context, addresses))
 
 
-def _deliver(kind, context, addresses):
+def _queue(kind, context, addresses):
     try:
         subject, _, body = render_to_string(f"emails/{kind}.txt", context).partition("\n")
     except Exception:
@@ -39,7 +44,12 @@ def _deliver(kind, context, addresses):
         return
     subject, body = subject.strip(), body.strip() + "\n"
     for address in addresses:
-        try:
-            send_mail(subject, body, None, [address])
-        except Exception:
-            log.exception("Could not send “%s” to %s", subject, address)
+        enqueue_now(send_email, subject, body, address)
+
+
+# A mail server that is down, refuses a connection or answers 4xx raises OSError (smtplib's
+# errors are OSErrors): tried 6 times over about half an hour (1, 2, 4, 8 and 16 minutes apart).
+@retried(attempts=6, backoff=60, retry_on=(OSError,))
+def send_email(subject, body, address):
+    """Send one message through Django's mail backend (SMTP in production)."""
+    send_mail(subject, body, None, [address])

@@ -103,3 +103,23 @@ def _revision_read_at_every_request(settings):
     # Query counts are pinned with the public revision read at each request; tests/
     # test_pagecache.py covers the window in which a process trusts the one it last read.
     settings.STANDPOINT_PAGE_REVISION_MS = 0
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings):
+    # Tasks run inside the code that queues them, unless a test takes `task_queue` below (or
+    # picks another backend itself): the tests of what a task does need no worker.
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    }
+
+
+@pytest.fixture
+def task_queue(settings, db):
+    """The database queue (production's default), run by django-tasks-db's own worker."""
+    from tests.taskqueue import TaskQueue
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]},
+    }
+    return TaskQueue()

@@ -109,6 +109,30 @@ def test_a_submitted_review_goes_to_the_authors_and_the_submitting_editor(
     assert f"Read the review: {REVIEW_URL}" in mail.body
 
 
+def test_a_comment_goes_to_the_editors_and_a_reply_to_the_thread_too(
+    sent, draft, editor, reviewer, in_review
+):
+    other = ReviewerFactory(username="other_reviewer")
+    workflow.assign_reviewer(draft, other, by=editor)
+    claim = draft.claims.order_by("pk").first()
+    mails = sent(workflow.add_comment, claim, by=reviewer, body="Which <brigade> is meant?")
+    mail = only(mails)
+    assert recipients(mails) == ["editor@example.org"]
+    assert mail.subject == "reviewer commented on a claim in “Draft on deterrence”"
+    assert f"on claim {claim.public_id}, “{claim.quote}”" in mail.body
+    assert "Which <brigade> is meant?" in mail.body
+    assert f"Answer in the review: {REVIEW_URL}" in mail.body
+
+    root = claim.comments.get()
+    mails = sent(workflow.add_comment, claim, by=other, body="The 2nd.", parent=root)
+    assert recipients(mails) == ["editor@example.org", "reviewer@example.org"]
+
+
+def test_the_commenter_is_not_told_of_their_own_comment(sent, draft, editor, reviewer, in_review):
+    claim = draft.claims.order_by("pk").first()
+    assert sent(workflow.add_comment, claim, by=editor, body="Noted.") == []
+
+
 def test_changes_requested_goes_to_the_reviewers_with_the_reason(
     sent, draft, editor, reviewer, in_review
 ):

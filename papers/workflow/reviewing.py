@@ -2,7 +2,7 @@
 the verdicts carried from their earlier rounds), submit."""
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from papers import permissions
@@ -41,7 +41,25 @@ def add_comment(claim, *, by, body, parent=None):
             # A reply reopens the conversation.
             Comment.objects.filter(pk=parent.pk).update(resolved_at=None, resolved_by_name="")
         event(paper, Event.Action.COMMENT, by, note=f"{claim.public_id}: {body[:200]}")
+        notify(
+            "commented",
+            paper,
+            [p for p in _told_of_comment(paper, parent) if p.pk != by.pk],
+            by_name=name(by),
+            claim_id=claim.public_id,
+            claim_text=claim.quote,
+            body=body,
+        )
     return comment
+
+
+def _told_of_comment(paper, parent):
+    """Who hears of a comment: the paper's editors, and everyone in the thread it answers."""
+    people = editors_of(paper)
+    if parent is not None:
+        thread = Comment.objects.filter(Q(pk=parent.pk) | Q(parent=parent), author__isnull=False)
+        people.extend(comment.author for comment in thread.select_related("author"))
+    return people
 
 
 def resolve_thread(comment, *, by):
