@@ -320,6 +320,12 @@ STANDPOINT_PAGE_MEMORY_BYTES = env_int("STANDPOINT_PAGE_MEMORY_MB", 16) * 1024 *
 # (browsers may keep it a minute anyway), and pages from memory cost no query meanwhile. 0 asks
 # at every request.
 STANDPOINT_PAGE_REVISION_MS = env_int("STANDPOINT_PAGE_REVISION_MS", 1000)
+# The source link check (papers/linkcheck.py): seconds it waits for a host to answer, seconds
+# between two requests to one host, and whether private network addresses may be fetched (for
+# tests and intranet sources; off, they are refused).
+STANDPOINT_LINKCHECK_TIMEOUT = env_int("STANDPOINT_LINKCHECK_TIMEOUT", 10)
+STANDPOINT_LINKCHECK_HOST_SECONDS = env_int("STANDPOINT_LINKCHECK_HOST_SECONDS", 2)
+STANDPOINT_LINKCHECK_ALLOW_PRIVATE = env_bool("STANDPOINT_LINKCHECK_ALLOW_PRIVATE", False)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -412,4 +418,5 @@ if TASK_QUEUE == "rq":
 # Periodic tasks (task path: seconds between runs), enqueued by `manage.py run_periodic`.
 PERIODIC_TASKS = {
     "papers.scheduling.publish_due_papers": 60,
+    "papers.link_status.check_cited_sources": 24 * 60 * 60,
 }
