@@ -12,7 +12,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from papers import cards, documents, forecasts, link_status, outages, pagecache, search
+from papers import documents, link_status, outages, pagecache, search
 from papers.models import Paper, Tag, Version
 from papers.views import tags
 
@@ -42,13 +42,6 @@ def paper_list(request):
     page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     if query:
         page.object_list = search.with_snippets(page.object_list, query)
-        for paper in page.object_list:
-            paper.card_head = cards.card(paper, "papers/_search_result_head.html")
-            paper.card_meta = cards.card(paper, "papers/_search_result_meta.html")
-    else:
-        page.object_list = list(page.object_list)
-        for paper in page.object_list:
-            paper.card = cards.card(paper)
     context = {"page": page, "tag": tag, "search_query": query, "search_notice": notice}
     return render(request, "papers/paper_list.html", context)
 
@@ -82,17 +75,13 @@ def _render_version(request, version, paper, *, latest):
     tags = list(version.tags.all())
     checks = link_status.checks_for(link_status.cited_urls(version.snapshot))
     body = link_status.with_checks(version.body_html, checks)
-    # How its forecasts turned out is not part of the version: shown beside its stored text.
-    outcomes = forecasts.outcomes_in(version)
-    body = forecasts.with_outcomes(body, outcomes)
     context = {"paper": paper, "version": version, "latest": latest, "tags": tags, "body": body}
-    context["forecast_outcomes"] = outcomes
     if request.user.is_authenticated:
         # The header holds a sign-out form with this visitor's CSRF token: no shared copy, no 304.
         response = render(request, "papers/paper_detail.html", context)
         patch_cache_control(response, private=True)
         return response
-    etag, last_modified = _page_validators(version, paper, tags, checks, outcomes)
+    etag, last_modified = _page_validators(version, paper, tags, checks)
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
         response = render(request, "papers/paper_detail.html", context)
@@ -104,11 +93,11 @@ def _render_version(request, version, paper, *, latest):
     return response
 
 
-def _page_validators(version, paper, tags, checks, outcomes):
+def _page_validators(version, paper, tags, checks):
     """ETag and Last-Modified of a version's page for anonymous readers. The version is
     immutable; what else shows on the page is the live version (the "not the latest" notice),
-    the withdrawal, the tags' names, what the link check says of its sources, how its forecasts
-    turned out, and what renders pages in this release."""
+    the withdrawal, the tags' names, what the link check says of its sources, and what renders
+    pages in this release."""
     shown = [
         version.pk,
         version.fingerprint,
@@ -116,13 +105,11 @@ def _page_validators(version, paper, tags, checks, outcomes):
         paper.withdrawn_at,
         [(tag.slug, tag.name) for tag in tags],
         sorted(checks.items()),
-        sorted(resolution.pk for resolution in outcomes.values()),
         pagecache.release(),
     ]
     etag = f'W/"{hashlib.sha256(repr(shown).encode()).hexdigest()[:32]}"'
     changes = [version.published_at, paper.live_version.published_at, paper.withdrawn_at]
     changes += [check.changed_at for check in checks.values()]
-    changes += [resolution.resolved_at for resolution in outcomes.values()]
     return etag, int(max(when for when in changes if when).timestamp())
 
 
@@ -139,12 +126,8 @@ def export(request, slug, fmt):
         )
         response["ETag"] = f'"sha256-{version.fingerprint}"'
         return response
-    # The JSON export stays the bytes its SHA-256 names; the Markdown one also carries how the
-    # version's forecasts turned out since (front matter `resolutions`, which imports ignore).
-    document = version.export_document(with_fingerprint=True)
-    document["resolutions"] = forecasts.for_export(forecasts.outcomes_in(version))
     return HttpResponse(
-        documents.to_markdown(document),
+        documents.to_markdown(version.export_document(with_fingerprint=True)),
         content_type="text/markdown; charset=utf-8",
     )
 
