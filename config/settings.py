@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # /api/ only: cross-origin reads, read-only methods (405 before CSRF), ETags (papers/api).
+    "papers.api.edge.APIEdgeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -420,3 +422,13 @@ PERIODIC_TASKS = {
     "papers.scheduling.publish_due_papers": 60,
     "papers.link_status.check_cited_sources": 24 * 60 * 60,
 }
+
+# The claims API (papers/api): requests each client address may make per period (s, min, h or
+# day), counted in the default cache; beyond them 429 with Retry-After.
+import re  # noqa: E402
+
+STANDPOINT_API_RATE = env_str("STANDPOINT_API_RATE", "120/min")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", STANDPOINT_API_RATE):
+    raise ImproperlyConfigured(
+        f"STANDPOINT_API_RATE must be requests/period, e.g. 120/min; got {STANDPOINT_API_RATE!r}"
+    )

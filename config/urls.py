@@ -37,6 +37,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("review/", include("papers.review_urls")),
+    path("api/v1/", include("papers.api.urls")),
     path("feed/", pagecache.for_readers(VersionFeed()), name="feed"),
     path("corrections/feed/", pagecache.for_readers(CorrectionFeed()), name="corrections-feed"),
     path(

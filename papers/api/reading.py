@@ -1,0 +1,309 @@
+"""What the API shows, read from published rows only: the querysets of `published()` and
+`listed()`, and the snapshots frozen into versions. A draft has no row here, so it cannot appear.
+
+A page of claims costs three queries whatever its length: the count, the claims (with their
+version and paper), and the `claims` and `taxonomy` keys of those versions' snapshots, from which
+each claim's note, sources and review come as they were published.
+"""
+
+from datetime import UTC
+
+from django.conf import settings
+from django.db.models.fields.json import KeyTransform
+from django.http import Http404
+from django.urls import reverse
+
+from papers import corrections, evidence, verdicts
+from papers.models import Paper, Tag, Version, VersionClaim
+from papers.views.claims import claim_history
+
+# What a claim's line needs of its version and paper: never the stored body or snapshot.
+CLAIM_FIELDS = [
+    *("public_id", "number", "quote", "kind", "status", "status_label", "version_id"),
+    *("section_anchor", "section_heading", "paper__slug", "version__title"),
+    *("version__number", "version__published_at"),
+]
+VERSION_FIELDS = ["paper", "number", "published_at", "is_correction", "note", "fingerprint"]
+
+
+def absolute(path):
+    return f"{settings.SITE_URL}{path}"
+
+
+def api_url(name, *args):
+    return absolute(reverse(f"api:{name}", args=args))
+
+
+def _aware(moment):
+    """A time without a zone is UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+# --- Claims ------------------------------------------------------------------------------------
+
+
+def claims(filters):
+    """Claims of the versions readers see now, newest paper first, in reading order: a stable
+    order to paginate (a version numbers its claims once)."""
+    found = VersionClaim.objects.listed()
+    if filters.tag:
+        found = found.filter(tags__slug=filters.tag)
+    if filters.kind:
+        found = found.filter(kind=filters.kind)
+    if filters.status:
+        found = found.filter(status=filters.status)
+    if filters.paper:
+        found = found.filter(paper__slug=filters.paper)
+    if filters.updated_since:
+        found = found.filter(version__published_at__gte=_aware(filters.updated_since))
+    return (
+        found.select_related("version", "paper")
+        .only(*CLAIM_FIELDS)
+        .order_by("-version__published_at", "version_id", "number")
+    )
+
+
+def claim_items(rows):
+    """The API's view of published claim rows: one query for their versions' snapshot claims."""
+    rows = list(rows)
+    published = _snapshot_claims({row.version_id for row in rows})
+    return [_claim(row, *published[row.version_id]) for row in rows]
+
+
+def _snapshot_claims(version_ids):
+    """{version id: ({claim id: entry}, {tag slug: name})} from the versions' snapshots."""
+    if not version_ids:
+        return {}
+    found = (
+        Version.objects.filter(pk__in=version_ids)
+        .annotate(
+            snapshot_claims=KeyTransform("claims", "snapshot"),
+            snapshot_taxonomy=KeyTransform("taxonomy", "snapshot"),
+        )
+        .values_list("pk", "snapshot_claims", "snapshot_taxonomy")
+    )
+    return {
+        pk: (
+            {entry["id"]: entry for entry in claims or []},
+            {tag["slug"]: tag.get("name", tag["slug"]) for tag in taxonomy or []},
+        )
+        for pk, claims, taxonomy in found
+    }
+
+
+def _claim(row, entries, tag_names):
+    entry = entries.get(row.public_id, {})
+    sources = entry.get("sources", [])
+    review = entry.get("review") or {}
+    return {
+        "id": row.public_id,
+        "url": absolute(row.get_absolute_url()),
+        "api_url": api_url("claim", row.public_id),
+        "paper": row.paper.slug,
+        "paper_title": row.version.title,
+        "version": row.version.number,
+        "number": row.number,
+        "section": row.section_anchor,
+        "section_heading": row.section_heading,
+        "text": row.quote,
+        "kind": row.kind,
+        "tags": [{"slug": s, "name": tag_names.get(s, s)} for s in entry.get("tags", [])],
+        "note": entry.get("note", ""),
+        "sources": [_source(source) for source in sources],
+        "evidence": evidence.summary(sources),
+        "review": {
+            "status": row.status,
+            # The words frozen into the version (papers.verdicts.label), as its pages show them.
+            "label": row.status_label,
+            "reviewers": review.get("reviewers", 0),
+            "rating": verdicts.STATUSES.get(row.status, {}).get("rating"),
+            "notes": review.get("notes", []),
+        },
+        "published_at": row.version.published_at,
+    }
+
+
+def _source(source):
+    use = evidence.use_of(source)
+    return {
+        **{key: source.get(key, "") for key in ("title", "url", "publisher", "date", "quote")},
+        "use": use.value,
+        "cito": evidence.CITO + use.cito,
+    }
+
+
+def claim_detail(public_id):
+    """The claim as its paper's latest version holding it shows it, with its history; 404 for
+    an id no published version holds."""
+    appearances = list(
+        VersionClaim.objects.filter(public_id=public_id, paper__in=Paper.objects.published())
+        .select_related("version", "paper")
+        .only(*CLAIM_FIELDS)
+        .order_by("version__number")
+    )
+    if not appearances:
+        raise Http404("No published claim has this id.")
+    last = appearances[-1]
+    versions = list(
+        Version.objects.filter(paper_id=last.paper_id).only(*VERSION_FIELDS).order_by("number")
+    )
+    item = claim_items([last])[0]
+    removed_in = next((v.number for v in versions if v.number > last.version.number), None)
+    history = []
+    for change in claim_history(appearances, versions):
+        version = change["version"]
+        history.append(
+            {
+                "version": version.number,
+                "published_at": version.published_at,
+                "is_correction": version.is_correction,
+                "note": version.note,
+                "changes": ["Removed"] if change.get("removed") else change["changes"],
+            }
+        )
+    return {**item, "history": history, "removed_in": removed_in}
+
+
+# --- Papers and versions -----------------------------------------------------------------------
+
+
+def papers(filters):
+    """Listed papers (published, not withdrawn), newest publication first."""
+    found = Paper.objects.listed()
+    if filters.tag:
+        found = found.filter(live_version__tags__slug=filters.tag)
+    if filters.updated_since:
+        found = found.filter(live_version__published_at__gte=_aware(filters.updated_since))
+    return _with_standfirst(found.for_listing())
+
+
+def _with_standfirst(papers):
+    # The lede as published (the paper's own field is the working copy's).
+    return papers.annotate(
+        published_standfirst=KeyTransform("standfirst", "live_version__snapshot")
+    )
+
+
+def paper_items(papers):
+    return [_paper(paper) for paper in papers]
+
+
+def _paper(paper):
+    version = paper.live_version
+    return {
+        "slug": paper.slug,
+        "url": absolute(paper.get_absolute_url()),
+        "api_url": api_url("paper", paper.slug),
+        "title": version.title,
+        "byline": version.byline,
+        "standfirst": paper.published_standfirst or "",
+        "tags": [{"slug": tag.slug, "name": tag.name} for tag in version.tags.all()],
+        "version": version.number,
+        "published_at": version.published_at,
+        "claim_count": version.claim_count,
+        "withdrawn_at": paper.withdrawn_at,
+        "withdrawal_reason": paper.withdrawal_reason,
+    }
+
+
+def paper_detail(slug):
+    """A published paper (a withdrawn one too, with its notice) and its versions."""
+    found = _with_standfirst(Paper.objects.published().for_listing()).filter(slug=slug)
+    paper = next(iter(found), None)
+    if paper is None:
+        raise Http404("No published paper has this slug.")
+    versions = Version.objects.filter(paper=paper).only(*VERSION_FIELDS).order_by("number")
+    return {**_paper(paper), "versions": [_version_ref(paper, v) for v in versions]}
+
+
+def _version_ref(paper, version):
+    return {
+        "number": version.number,
+        "url": absolute(reverse("papers:version", args=[paper.slug, version.number])),
+        "api_url": api_url("version", paper.slug, version.number),
+        "published_at": version.published_at,
+        "is_correction": version.is_correction,
+        "note": version.note,
+        "sha256": version.fingerprint,
+    }
+
+
+def version_detail(slug, number):
+    """Version `number` of a published paper, with its sections and claims as published."""
+    version = (
+        Version.objects.filter(paper__in=Paper.objects.published(), paper__slug=slug)
+        .select_related("paper")
+        .prefetch_related("tags")
+        .filter(number=number)
+        .first()
+    )
+    if version is None:
+        raise Http404("No published version has this number.")
+    paper, snapshot = version.paper, version.snapshot
+    rows = (
+        VersionClaim.objects.filter(version=version)
+        .select_related("version", "paper")
+        .only(*CLAIM_FIELDS)
+        .order_by("number")
+    )
+    entries = {entry["id"]: entry for entry in snapshot.get("claims", [])}
+    names = {tag["slug"]: tag.get("name", tag["slug"]) for tag in snapshot.get("taxonomy", [])}
+    return {
+        **_version_ref(paper, version),
+        "paper": paper.slug,
+        "title": version.title,
+        "byline": version.byline,
+        "standfirst": snapshot.get("standfirst", ""),
+        "tags": [{"slug": tag.slug, "name": tag.name} for tag in version.tags.all()],
+        "latest": paper.live_version_id == version.pk,
+        "sections": [
+            {"anchor": s["anchor"], "heading": s["heading"], "body": s.get("body", "")}
+            for s in snapshot.get("sections", [])
+        ],
+        "claims": [_claim(row, entries, names) for row in rows],
+    }
+
+
+# --- Corrections -------------------------------------------------------------------------------
+
+
+def correction_log(filters):
+    """The corrections log's rows, for one paper or tag if given (an unknown one is a 404, as
+    on /corrections/)."""
+    paper = tag = None
+    if filters.paper:
+        paper = Paper.objects.published().filter(slug=filters.paper).first()
+        if paper is None:
+            raise Http404("No published paper has this slug.")
+    if filters.tag:
+        tag = Tag.objects.filter(slug=filters.tag).first()
+        if tag is None:
+            raise Http404("No tag has this slug.")
+    return corrections.log(paper=paper, tag=tag)
+
+
+def correction_items(rows):
+    return [_correction(entry) for entry in corrections.entries(rows)]
+
+
+def _correction(entry):
+    return {
+        "kind": entry.kind,
+        "when": entry.when,
+        "paper": entry.paper.slug,
+        "title": entry.title,
+        "note": entry.note,
+        "url": absolute(entry.url),
+        "version": entry.version.number if entry.version else None,
+        "diff_url": absolute(entry.diff_url) if entry.version else None,
+        "summary": entry.summary,
+        "claims": [
+            {
+                "id": item["id"],
+                "section_heading": item.get("section", ""),
+                "changes": item["changes"],
+            }
+            for item in entry.claims
+        ],
+        "more_claims": entry.more_claims,
+    }
