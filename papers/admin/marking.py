@@ -29,13 +29,16 @@ LOOKUP_LIMIT = 10  # tags or sources offered for what the editor typed
 
 class SourceUsesMixin:
     """How the claim uses each of its sources (papers.evidence), posted beside each as
-    use-<source id>; a source posted without one supports the claim, as in the claim admin."""
+    use-<source id>. A source posted without one keeps its use, or supports the claim if it
+    is new to it, as in the claim admin."""
 
     def clean(self):
         cleaned = super().clean()
         self.uses = {}
         for source in cleaned.get("sources") or []:
-            use = self.data.get(f"use-{source.pk}") or ClaimSource.Use.SUPPORTS
+            use = self.data.get(f"use-{source.pk}")
+            if use is None:
+                continue
             if use not in ClaimSource.Use.values:
                 self.add_error(
                     "sources",

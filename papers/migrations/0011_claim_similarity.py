@@ -11,6 +11,14 @@ from django.db import migrations
 INDEX = "papers_versionclaim_quote_trgm"
 
 
+class CreateTrigramExtension(TrigramExtension):
+    """Django's operation skips other databases going forwards, but not backwards."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 def create_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -48,6 +56,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
+        CreateTrigramExtension(),
         migrations.RunPython(create_index, drop_index),
     ]
