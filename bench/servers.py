@@ -318,9 +318,10 @@ class Gunicorn:
 class Stack(contextlib.ExitStack):
     """PostgreSQL (+ Redis), Django in this process, and the app servers started through it."""
 
-    def __init__(self, *, redis=False):
+    def __init__(self, *, redis=False, pgbouncer=False):
         super().__init__()
         self.with_redis = redis
+        self.with_pgbouncer = pgbouncer
         self.tmp = None
         self.pg = None
         self.redis = None
@@ -352,9 +353,16 @@ class Stack(contextlib.ExitStack):
             f"STATIC_ROOT = {str(self.tmp / 'static')!r}\n"
             "EMAIL_FILE_PATH = os.environ.get('BENCH_EMAIL_FILE_PATH')\n"
         )
+        database_url = self.pg.url
+        if self.with_pgbouncer:
+            bouncer = PgBouncer(self.pg)
+            self.callback(bouncer.stop)
+            database_url = bouncer.start().url
         self.env = production_env(
-            pythonpath=[self.tmp, ROOT], settings_module=SETTINGS_MODULE, database_url=self.pg.url
+            pythonpath=[self.tmp, ROOT], settings_module=SETTINGS_MODULE, database_url=database_url
         )
+        if self.with_pgbouncer:
+            self.env["DATABASE_TRANSACTION_POOLING"] = "1"
         for key in ("REDIS_URL", "WEB_CONCURRENCY", "GUNICORN_THREADS"):
             self.env.pop(key, None)
         if self.redis:
@@ -373,6 +381,7 @@ class Stack(contextlib.ExitStack):
         self.close_db()
         print(
             f"PostgreSQL 127.0.0.1:{self.pg.port}"
+            + (" (through PgBouncer)" if self.with_pgbouncer else "")
             + (f", Redis 127.0.0.1:{self.redis.port}" if self.redis else "")
             + f": ready and migrated in {time.monotonic() - started:.1f} s",
             flush=True,
@@ -393,3 +402,149 @@ class Stack(contextlib.ExitStack):
         server.start()
         print(f"gunicorn {name}: {server.base} ({workers} workers)", flush=True)
         return server
+
+
+# --- Shared HTTP cache and connection pooler in front (bench/varnish.py, tests/test_purging.py) --
+
+
+def documented_vcl():
+    """The VCL that docs/deploy.md ships, as written there (its first ```vcl block)."""
+    text = (ROOT / "docs" / "deploy.md").read_text()
+    start = text.index("```vcl\n") + len("```vcl\n")
+    return text[start : text.index("```", start)]
+
+
+class Varnish:
+    """Debian's varnishd (with varnish-modules' xkey) on 127.0.0.1, running the documented VCL
+    in front of `backends` (base URLs); only 127.0.0.1 may purge. `stats()` reads its counters."""
+
+    def __init__(self, backends, *, memory_mb=256):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.dir = Path(tempfile.mkdtemp(prefix="standpoint-varnish-"))
+        self.backends = backends
+        self.memory_mb = memory_mb
+        self.process = None
+
+    def start(self):
+        binary = shutil.which("varnishd") or "/usr/sbin/varnishd"
+        if not Path(binary).exists():
+            raise SystemExit("varnishd is not installed: apt-get install varnish varnish-modules")
+        lines = ["import directors;"]
+        for number, base in enumerate(self.backends):
+            host, port = base.removeprefix("http://").rstrip("/").rsplit(":", 1)
+            lines.append(f'backend app{number} {{ .host = "{host}"; .port = "{port}"; }}')
+        lines.append('acl purgers { "127.0.0.1"; }')
+        lines.append("sub vcl_init {\n    new app = directors.round_robin();")
+        lines += [f"    app.add_backend(app{n});" for n in range(len(self.backends))]
+        lines.append("}")
+        (self.dir / "standpoint-backends.vcl").write_text("\n".join(lines) + "\n")
+        (self.dir / "standpoint.vcl").write_text(documented_vcl())
+        self.process = subprocess.Popen(
+            [binary, "-F", "-j", "none", "-n", str(self.dir / "work")]
+            + ["-a", f"127.0.0.1:{self.port}", "-f", str(self.dir / "standpoint.vcl")]
+            + ["-p", f"vcl_path={self.dir}", "-s", f"malloc,{self.memory_mb}m"],
+            stdout=open(self.dir / "varnish.log", "wb"),  # noqa: SIM115 (the child holds it)
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(self.answers, timeout=30, what=f"varnishd on port {self.port}")
+        return self
+
+    def answers(self):
+        if self.process.poll() is not None:
+            log = (self.dir / "varnish.log").read_text(errors="replace")
+            raise SystemExit(f"varnishd exited:\n{log[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stats(self):
+        """Varnish's counters by name (MAIN.client_req, MAIN.backend_req, …)."""
+        binary = shutil.which("varnishstat") or "/usr/bin/varnishstat"
+        out = subprocess.run(
+            [binary, "-n", str(self.dir / "work"), "-1"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return {line.split()[0]: int(line.split()[1]) for line in out.splitlines() if line}
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PgBouncer:
+    """Debian's pgbouncer on 127.0.0.1 in transaction pooling, in front of `pg` (run as the
+    cluster's owner when root, as pgbouncer refuses to run as root)."""
+
+    def __init__(self, pg, *, pool_size=20):
+        self.pg = pg
+        self.port = free_port()
+        self.dir = pg.dir / "pgbouncer"
+        self.pool_size = pool_size
+        self.url = f"postgres://standpoint@127.0.0.1:{self.port}/standpoint"
+        self.process = None
+
+    def start(self):
+        binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        if not Path(binary).exists():
+            raise SystemExit("pgbouncer is not installed: apt-get install pgbouncer")
+        self.dir.mkdir()
+        (self.dir / "pgbouncer.ini").write_text(
+            "[databases]\n"
+            f"standpoint = host=127.0.0.1 port={self.pg.port} dbname=standpoint\n"
+            "[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {self.port}\n"
+            f"unix_socket_dir = {self.dir}\n"
+            "auth_type = trust\n"
+            f"auth_file = {self.dir / 'users.txt'}\n"
+            "pool_mode = transaction\n"
+            f"default_pool_size = {self.pool_size}\n"
+            "max_client_conn = 1000\n"
+            f"logfile = {self.dir / 'pgbouncer.log'}\n"
+        )
+        (self.dir / "users.txt").write_text('"standpoint" ""\n')
+        command = [binary, str(self.dir / "pgbouncer.ini")]
+        if self.pg.user:
+            owner = pwd.getpwnam(self.pg.user)
+            for path in [self.dir, *self.dir.iterdir()]:
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+            command = ["runuser", "-u", self.pg.user, "--", *command]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        wait_for(self.answers, timeout=15, what=f"pgbouncer on port {self.port}")
+        return self
+
+    def answers(self):
+        if self.process.poll() is not None:
+            log = self.dir / "pgbouncer.log"
+            raise SystemExit(
+                f"pgbouncer exited:\n{log.read_text()[-2000:] if log.exists() else ''}"
+            )
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()

@@ -130,6 +130,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Behind PgBouncer in transaction pooling (docs/deploy.md) a server connection is ours for one
+# transaction only: no connection kept between requests, no server-side cursors (a cursor
+# outlives the transaction that opened it).
+DATABASE_TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING", False)
+if DATABASE_TRANSACTION_POOLING:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Axes first: it refuses a locked-out username and address before any password is checked.
@@ -422,6 +429,52 @@ PERIODIC_TASKS = {
     "papers.scheduling.publish_due_papers": 60,
     "papers.link_status.check_cited_sources": 24 * 60 * 60,
 }
+
+# The claims API (papers/api): requests each client address may make per period (s, min, h or
+# day), counted in the default cache; beyond them 429 with Retry-After.
+import re  # noqa: E402
+
+STANDPOINT_API_RATE = env_str("STANDPOINT_API_RATE", "120/min")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", STANDPOINT_API_RATE):
+    raise ImproperlyConfigured(
+        f"STANDPOINT_API_RATE must be requests/period, e.g. 120/min; got {STANDPOINT_API_RATE!r}"
+    )
+
+# Shared HTTP caches in front (Varnish or a CDN): how long readers' pages may be kept by browsers
+# and by shared caches (which are purged on every change readers see; papers/cache_tags.py), and
+# how each change is purged (papers/purging.py, docs/deploy.md): STANDPOINT_PURGE_BACKEND is
+# empty (no shared cache), "varnish", "cloudflare" or "cloudfront".
+STANDPOINT_BROWSER_MAX_AGE = env_int("STANDPOINT_BROWSER_MAX_AGE", 60)
+STANDPOINT_SHARED_MAX_AGE = env_int("STANDPOINT_SHARED_MAX_AGE", 24 * 60 * 60)
+STANDPOINT_STALE_WHILE_REVALIDATE = env_int("STANDPOINT_STALE_WHILE_REVALIDATE", 60)
+STANDPOINT_PURGE = {
+    "BACKEND": env_str("STANDPOINT_PURGE_BACKEND", ""),
+    "TIMEOUT": env_int("STANDPOINT_PURGE_TIMEOUT", 10),
+    "VARNISH_URLS": env_list("STANDPOINT_VARNISH_URLS"),
+    "CLOUDFLARE_API_URL": env_str("CLOUDFLARE_API_URL", "https://api.cloudflare.com/client/v4"),
+    "CLOUDFLARE_ZONE_ID": env_str("CLOUDFLARE_ZONE_ID", ""),
+    "CLOUDFLARE_API_TOKEN": env_str("CLOUDFLARE_API_TOKEN", ""),
+    "CLOUDFRONT_API_URL": env_str("CLOUDFRONT_API_URL", "https://cloudfront.amazonaws.com"),
+    "CLOUDFRONT_DISTRIBUTION_ID": env_str("CLOUDFRONT_DISTRIBUTION_ID", ""),
+    "AWS_ACCESS_KEY_ID": env_str("AWS_ACCESS_KEY_ID", ""),
+    "AWS_SECRET_ACCESS_KEY": env_str("AWS_SECRET_ACCESS_KEY", ""),
+    "AWS_SESSION_TOKEN": env_str("AWS_SESSION_TOKEN", ""),
+}
+_PURGE_NEEDS = {
+    "": [],
+    "varnish": ["VARNISH_URLS"],
+    "cloudflare": ["CLOUDFLARE_ZONE_ID", "CLOUDFLARE_API_TOKEN"],
+    "cloudfront": ["CLOUDFRONT_DISTRIBUTION_ID", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"],
+}
+if STANDPOINT_PURGE["BACKEND"] not in _PURGE_NEEDS:
+    raise ImproperlyConfigured(
+        "STANDPOINT_PURGE_BACKEND must be empty or one of varnish, cloudflare, cloudfront; "
+        f"got {STANDPOINT_PURGE['BACKEND']!r}"
+    )
+if _missing := [k for k in _PURGE_NEEDS[STANDPOINT_PURGE["BACKEND"]] if not STANDPOINT_PURGE[k]]:
+    raise ImproperlyConfigured(
+        f"STANDPOINT_PURGE_BACKEND={STANDPOINT_PURGE['BACKEND']} needs {', '.join(_missing)}."
+    )
 
 # The claims API (papers/api): requests each client address may make per period (s, min, h or
 # day), counted in the default cache; beyond them 429 with Retry-After.

@@ -16,7 +16,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.middleware.security import SecurityMiddleware
 from django.utils.cache import get_conditional_response, patch_cache_control
 
-from papers import compression, pagecache
+from papers import cache_tags, compression, pagecache
 
 # Signed-in work and drafts: never kept by a browser's or a proxy's cache, nor restored from a
 # browser's history after signing out. Previews set this themselves too (papers/views/drafts.py).
@@ -84,8 +84,16 @@ class ReadersPagesMiddleware:
     def finish(self, request, response):
         """What every response gets, from whichever path it came."""
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        if _private(request.resolver_match):
+        match = request.resolver_match
+        if _private(match):
             patch_cache_control(response, private=True, no_store=True)
+        elif cache_tags.page_tags(match) is not None:
+            # A readers' page: kept by shared caches, by its tags, only when it is every
+            # reader's (the headers are stored with it, so replays send them too).
+            if pagecache.shareable(request):
+                cache_tags.mark_shared(response, match)
+            else:
+                patch_cache_control(response, private=True)
         return response
 
 

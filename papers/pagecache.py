@@ -193,17 +193,22 @@ def shared_key(request):
     """The key of the page this request asks for when every anonymous reader gets that page
     (a GET or HEAD of a `for_readers` view, without a session or a flash message), else None.
     Reading the public revision, it costs a query at most once per STANDPOINT_PAGE_REVISION_MS."""
-    if request.method not in ("GET", "HEAD"):
+    if request.method not in ("GET", "HEAD") or not shareable(request):
         return None
-    if "HTTP_COOKIE" in request.META:
-        cookies = request.COOKIES
-        if settings.SESSION_COOKIE_NAME in cookies or CookieStorage.cookie_name in cookies:
-            return None
     # The project's URLconf: no middleware has set another one for this request yet.
     if not _readers_path(settings.ROOT_URLCONF, request.path_info):
         return None
     address = hashlib.sha256(request.get_full_path().encode()).hexdigest()
     return f"page:{release()}:{revision()}:{address}"
+
+
+def shareable(request):
+    """Whether the request is from a reader without a session or a flash message waiting: one
+    whose pages are every such reader's (here, and in shared caches: papers/cache_tags.py)."""
+    if "HTTP_COOKIE" not in request.META:
+        return True
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and CookieStorage.cookie_name not in cookies
 
 
 # What the URLconf says of each path this process was asked for: resolving costs more than

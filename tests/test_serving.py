@@ -155,7 +155,8 @@ class TestConditionalGet:
         assert response.status_code == 200
         assert response["ETag"].startswith('W/"')
         assert response["Last-Modified"] == http_date(paper.live_version.published_at.timestamp())
-        assert set(response["Cache-Control"].split(", ")) == {"public", "max-age=60"}
+        # Browsers keep it a minute; what shared caches may keep: tests/test_http_cache.py.
+        assert {"public", "max-age=60"} <= set(response["Cache-Control"].split(", "))
         assert "Cookie" in response["Vary"]
 
     @pytest.mark.parametrize("url", URLS)

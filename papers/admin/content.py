@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 
-from papers import audit, pagecache, similarity, workflow
+from papers import audit, pagecache, purging, similarity, workflow
 from papers.admin.desk import (
     DeskAdminMixin,
     ReattachAdminMixin,
@@ -150,6 +150,7 @@ class PaperAdmin(WorkflowAdminMixin, DraftsAdminMixin, DeskAdminMixin, admin.Mod
         obj.save(update_fields=[*edited, "standfirst_html", "lock_version", "updated_at"])
         if obj.live_version_id and "slug" in form.changed_data:
             pagecache.public_changed()  # readers' pages link to its new address
+            purging.paper_moved(obj, old_slug=form.initial["slug"])
         audit.record(
             audit.Action.EDIT, by=request.user, paper=obj, note=", ".join(form.changed_data)
         )
@@ -355,17 +356,21 @@ class TagAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         pagecache.public_changed()
+        purging.tag_changed(obj, old_slug=form.initial.get("slug"))
         if change and {"name", "slug"} & set(form.changed_data):
             _shared_edit(request, _papers_tagged([obj.pk]), f"tag “{obj}”")
 
     def delete_model(self, request, obj):
         paper_ids = _papers_tagged([obj.pk])
+        purging.tag_changed(obj)
         super().delete_model(request, obj)
         pagecache.public_changed()
         _shared_edit(request, paper_ids, f"tag “{obj}” removed")
 
     def delete_queryset(self, request, queryset):
         paper_ids = _papers_tagged(list(queryset.values_list("pk", flat=True)))
+        for tag in queryset if purging.enabled() else ():
+            purging.tag_changed(tag)
         super().delete_queryset(request, queryset)
         pagecache.public_changed()
         _shared_edit(request, paper_ids, "tags removed")

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from papers import documents, pagecache, search, snapshots
+from papers import documents, pagecache, purging, search, snapshots
 from papers.models import Event, Paper, Tag, VersionClaim
 from papers.notifications import notify
 from papers.workflow import content
@@ -59,6 +59,7 @@ def withdraw_paper(paper, *, by, reason):
         paper.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
         search.unindex(paper)
         pagecache.public_changed()
+        purging.paper_withdrawn(paper)
         event(paper, Event.Action.WITHDRAW, by, note=reason)
         notify("withdrawn", paper, [*editors_of(paper), *reviewers_of(paper)], by_name=name(by))
     return paper
@@ -132,6 +133,7 @@ def _publish(paper, *, by, note, override_reason, correction):
         workflow_fields = ["live_version", "publish_at", "stage", "approved_fingerprint"]
         paper.save(update_fields=[*workflow_fields, "updated_at"])
         pagecache.public_changed()
+        purging.paper_published(paper, correction=correction)
         action = Event.Action.CORRECT if correction else Event.Action.PUBLISH
         event(paper, action, by, from_stage=from_stage, version_number=number, note=note)
         notify("published", paper, [*editors_of(paper), *reviewers_of(paper)], version=version)
