@@ -430,16 +430,6 @@ PERIODIC_TASKS = {
     "papers.link_status.check_cited_sources": 24 * 60 * 60,
 }
 
-# The claims API (papers/api): requests each client address may make per period (s, min, h or
-# day), counted in the default cache; beyond them 429 with Retry-After.
-import re  # noqa: E402
-
-STANDPOINT_API_RATE = env_str("STANDPOINT_API_RATE", "120/min")
-if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", STANDPOINT_API_RATE):
-    raise ImproperlyConfigured(
-        f"STANDPOINT_API_RATE must be requests/period, e.g. 120/min; got {STANDPOINT_API_RATE!r}"
-    )
-
 # Shared HTTP caches in front (Varnish or a CDN): how long readers' pages may be kept by browsers
 # and by shared caches (which are purged on every change readers see; papers/cache_tags.py), and
 # how each change is purged (papers/purging.py, docs/deploy.md): STANDPOINT_PURGE_BACKEND is
