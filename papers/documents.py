@@ -312,6 +312,9 @@ def _split_front_matter(text):
         where = getattr(error, "problem_mark", None)
         line = f" at line {where.line + 2}" if where else ""
         raise DocumentError(f"The front matter is not valid YAML{line}.") from None
+    except ValueError as error:
+        # A YAML date that no calendar has (due: 2027-13-01) fails in the constructor.
+        raise DocumentError(f"The front matter holds an impossible value: {error}.") from None
     if not isinstance(meta, dict):
         raise DocumentError("The front matter must be a YAML mapping (key: value lines).")
     return meta, text[match.end() :]
@@ -369,7 +372,7 @@ def to_json(document):
 
 def to_markdown(document):
     meta = {key: document[key] for key in ("slug", "standfirst", "authors") if document.get(key)}
-    for key in ("tags", "taxonomy", "claims", "version"):
+    for key in ("tags", "taxonomy", "claims", "version", "resolutions"):
         if document.get(key):
             meta[key] = document[key]
     if meta.get("claims"):

@@ -56,6 +56,12 @@ def can_review(user, paper):
     return is_reviewer(user) and paper.assignments.filter(reviewer=user).exists()
 
 
+def can_resolve_forecast(user, paper):
+    """Editors may record how a paper's forecasts turned out, and so may the reviewers they
+    asked: asking one is assigning them to the paper."""
+    return can_review(user, paper)
+
+
 def is_author(user, paper):
     return paper.authors.filter(pk=user.pk).exists()
 

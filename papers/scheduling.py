@@ -20,3 +20,10 @@ def publish_due_papers():
         "published": [f"{v.paper.slug} v{v.number}" for v in published],
         "refused": [{"paper": paper.slug, "reason": reason} for paper, reason in refused],
     }
+
+
+@retried(attempts=3, backoff=60)
+def notify_due_forecasts():
+    """Tell the editors of each paper whose forecast has come due, once per forecast."""
+    told = workflow.notify_due_forecasts()
+    return {"notified": [forecast.public_id for forecast in told]}

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from papers import converters  # noqa: F401  (registers <natural:…>, used below)
-from papers.views import cite, claims, corrections, drafts, history, pdf, public, tags
+from papers.views import cite, claims, corrections, drafts, forecasts, history, pdf, public, tags
 
 app_name = "papers"
 urlpatterns = [
@@ -30,4 +30,6 @@ urlpatterns = [
     path("tags/", tags.tag_list, name="tags"),
     path("tags/<slug:slug>/", tags.tag_detail, name="tag"),
     path("corrections/", corrections.correction_list, name="corrections"),
+    path("forecasts/", forecasts.forecast_list, name="forecasts"),
+    path("forecasts/<str:public_id>/resolve/", forecasts.resolve, name="forecast-resolve"),
 ]

@@ -8,4 +8,4 @@ events and reviews). The admin site itself is papers/admin_site.py.
 Importing a module registers its admins; Django's autodiscovery imports this package.
 """
 
-from papers.admin import content, people, records, sections  # noqa: F401
+from papers.admin import content, forecasts, people, records, sections  # noqa: F401

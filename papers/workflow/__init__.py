@@ -23,6 +23,7 @@ from papers.workflow.base import (
 from papers.workflow.content import authors_fixed, record_edit, record_shared_edit
 from papers.workflow.decisions import approve_paper, request_changes
 from papers.workflow.drafts import create_share_link, revert_section, revoke_share_link
+from papers.workflow.forecasts import notify_due_forecasts, resolve_forecast
 from papers.workflow.publishing import (
     open_concern_claims,
     publish_correction,
@@ -53,11 +54,13 @@ __all__ = [
     "authors_fixed",
     "confirm_carried",
     "create_share_link",
+    "notify_due_forecasts",
     "open_concern_claims",
     "publish_correction",
     "publish_due",
     "publish_paper",
     "record_edit",
+    "resolve_forecast",
     "record_shared_edit",
     "request_changes",
     "resolve_thread",
