@@ -63,3 +63,14 @@ access_log_format = (
 # gunicorn 25.1+ opens a control socket at one path per user ($HOME/.gunicorn/gunicorn.ctl), which
 # two servers on one machine would contend for; nothing here uses it (older versions ignore this).
 control_socket_disable = True
+
+
+def on_starting(server):
+    # Prometheus' multiprocess mode (papers/metrics.py): workers write their figures as files in
+    # PROMETHEUS_MULTIPROC_DIR; a previous run's files would be added to this one's.
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))

@@ -4,6 +4,7 @@ Defaults are safe for production (DEBUG off, secure cookies when DEBUG is off); 
 turns DEBUG on for local use. See the configuration table in README.md.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -83,8 +84,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: a read that failed for want of the database (the fast path's lookup included)
-    # runs again once it is back (papers/outages.py).
+    # Outermost: every request timed for the operators' metrics (papers/metrics.py).
+    "papers.metrics.RequestTimingMiddleware",
+    # A read that failed for want of the database (the fast path's lookup included) runs again
+    # once it is back (papers/outages.py).
     "papers.outages.RetryReadsMiddleware",
     # Then a stored readers' page is answered before the rest runs (papers/fastpath.py).
     "papers.fastpath.ReadersPagesMiddleware",
@@ -314,6 +317,15 @@ LOGGING = {
 # health-checked before reuse. A read that finds the database gone waits up to
 # DATABASE_OUTAGE_WAIT seconds for it before answering 503 (papers/outages.py).
 DATABASE_OUTAGE_WAIT = env_int("DATABASE_OUTAGE_WAIT", 2)
+# /metrics (Prometheus) answers a bearer token or the addresses and networks listed; with
+# neither set it is a 404 for everyone.
+STANDPOINT_METRICS_TOKEN = env_str("STANDPOINT_METRICS_TOKEN", "")
+try:
+    STANDPOINT_METRICS_ALLOW = [
+        ipaddress.ip_network(item, strict=False) for item in env_list("STANDPOINT_METRICS_ALLOW")
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"STANDPOINT_METRICS_ALLOW: {error}") from None
 # ---------------------------------------------------------------------------------------------
 import json  # noqa: E402  (this block is kept apart from the settings above on purpose)
 import logging  # noqa: E402

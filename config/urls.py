@@ -9,7 +9,7 @@ from django.views.generic import RedirectView
 from papers import pagecache
 from papers.feeds import CorrectionFeed, VersionFeed
 from papers.sitemaps import SITEMAPS
-from papers.views import accounts, health, media, public
+from papers.views import accounts, health, media, metrics, public
 
 password_reset = accounts.PasswordResetView.as_view()
 
@@ -57,6 +57,7 @@ urlpatterns = [
         name="favicon",
     ),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.scrape, name="metrics"),
     # Uploaded images, with headers that keep browsers from running them; production proxies
     # serve this path themselves with the same headers (docs/deploy.md).
     path("media/<path:path>", media.serve, name="media"),

@@ -16,7 +16,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.middleware.security import SecurityMiddleware
 from django.utils.cache import get_conditional_response, patch_cache_control
 
-from papers import cache_tags, compression, pagecache
+from papers import cache_tags, compression, metrics, pagecache
 
 # Signed-in work and drafts: never kept by a browser's or a proxy's cache, nor restored from a
 # browser's history after signing out. Previews set this themselves too (papers/views/drafts.py).
@@ -49,6 +49,7 @@ class ReadersPagesMiddleware:
         if secure or not settings.SECURE_SSL_REDIRECT:
             request.get_host()  # an address not in ALLOWED_HOSTS is a 400, as in the stack
             page = pagecache.lookup(key)
+            metrics.count_lookup(hit=page is not None)
             if page is not None and (response := self.replay(request, page, secure)):
                 return response
         response = self.finish(request, self.get_response(request))
@@ -69,6 +70,7 @@ class ReadersPagesMiddleware:
             response = get_conditional_response(
                 request, etag=variant.etag, last_modified=page.last_modified
             )
+        request.from_page_cache = True
         if response is None:
             response = HttpResponse(b"" if request.method == "HEAD" else variant.body)
             headers = variant.headers

@@ -93,6 +93,9 @@ MATRIX = [
     ("post", "/favicon.ico", {}, expect(405, 405, 405, 405, 405, 405)),
     ("get", "/healthz", None, EVERYONE),
     ("post", "/healthz", {}, expect(405, 405, 405, 405, 405, 405)),
+    # Operators' metrics: only to their token or allow-listed addresses, a 404 to every role.
+    ("get", "/metrics", None, NOBODY),
+    ("post", "/metrics", {}, NOBODY),
     ("get", "/papers/{draft}/versions/", None, NOBODY),
     ("post", "/papers/{live}/", {}, expect(405, 405, 405, 405, 405, 405)),
     # The paper under review has never been published: nothing public shows it, to anyone.

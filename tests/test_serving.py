@@ -21,6 +21,7 @@ import pytest
 from django.db.utils import ConnectionHandler
 from django.test import Client
 from django.utils.http import http_date
+from prometheus_client.parser import text_string_to_metric_families
 
 from config.settings import OneLineJSONFormatter
 from papers import pagecache, workflow
@@ -373,7 +374,9 @@ def test_gunicorn_serves_health_pages_and_static_files(tmp_path):
         DJANGO_SETTINGS_MODULE="smoke_settings",
         PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),
         GUNICORN_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="1",
+        WEB_CONCURRENCY="2",
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+        STANDPOINT_METRICS_TOKEN="smoke-test-token",
     )
     for command in (["migrate", "--no-input"], ["collectstatic", "--no-input"]):
         result = run("manage.py", *command, env=env)
@@ -415,6 +418,21 @@ def test_gunicorn_serves_health_pages_and_static_files(tmp_path):
             assert css.headers["Content-Encoding"] == "gzip"
             assert "immutable" in css.headers["Cache-Control"]
             assert "camera=()" in css.headers["Permissions-Policy"]  # every response has it
+        # Both workers' figures, whichever of them answers the scrape (multiprocess mode).
+        scrape = urllib.request.Request(
+            f"{base}/metrics", headers={"Authorization": "Bearer smoke-test-token"}
+        )
+        for _ in range(4):
+            with urllib.request.urlopen(scrape, timeout=5) as metrics:
+                families = text_string_to_metric_families(metrics.read().decode())
+                counts = {
+                    sample.labels["view"]: sample.value
+                    for family in families
+                    for sample in family.samples
+                    if sample.name == "standpoint_request_seconds_count"
+                }
+            assert counts["healthz"] == 1
+            assert counts["papers:home"] == 1
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
