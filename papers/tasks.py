@@ -16,9 +16,10 @@ worker sees work whose rows were rolled back and no request waits for it::
 
     enqueue_on_commit(purge_tags, ["paper-12", "papers"])
 
-A failed attempt that raised one of `retry_on` (any exception by default) is enqueued again with
-`run_after` set `backoff × 2^(n-1)` seconds later (at most an hour, ±10% so that a burst of
-failures does not come back in step), until `attempts` have been made. Every attempt leaves its
+A failed attempt that raised one of `retry_on` (any exception by default) and none of
+`give_up_on` is enqueued again with `run_after` set `backoff × 2^(n-1)` seconds later (at most
+an hour, ±10% so that a burst of failures does not come back in step), until `attempts` have
+been made. Every attempt leaves its
 own result, FAILED with its traceback if it raised; editors see them in the admin and can run a
 task again from there (papers/admin/tasks.py), which starts a fresh set of attempts. A task must
 be idempotent: an attempt may have done part of its work before it failed. On a backend that
@@ -66,8 +67,17 @@ MAX_BACKOFF = 60 * 60
 JITTER = 0.1
 
 
-def retried(*, attempts=5, backoff=30, retry_on=(Exception,), priority=0, queue_name="default"):
-    """Make `func` a task that is tried up to `attempts` times, with exponential backoff."""
+def retried(
+    *,
+    attempts=5,
+    backoff=30,
+    retry_on=(Exception,),
+    give_up_on=(),
+    priority=0,
+    queue_name="default",
+):
+    """Make `func` a task that is tried up to `attempts` times, with exponential backoff, when
+    it raises one of `retry_on` that is not one of `give_up_on`."""
     if attempts < 1 or backoff < 0:
         raise ValueError("A task needs at least one attempt and a backoff of zero or more.")
 
@@ -78,7 +88,7 @@ def retried(*, attempts=5, backoff=30, retry_on=(Exception,), priority=0, queue_
             try:
                 return func(*args, **kwargs)
             except retry_on as error:
-                if number < attempts:
+                if number < attempts and not isinstance(error, give_up_on):
                     _again(this, number, args, kwargs, backoff_seconds(backoff, number), error)
                 else:
                     log.error(

@@ -1,10 +1,11 @@
 """A published version typeset for print (WeasyPrint) once, and kept in the default storage.
 
-Versions never change, so each PDF is made once: on the first request for it, or by
-`manage.py build_pdfs`; every later request streams the stored file. `build_pdf(version)` is the
-one way in, for the task queue that will typeset each version after the commit that publishes
-it. Not before then: a long paper takes tens of seconds and hundreds of megabytes to typeset,
-which neither the publisher's request nor a thread beside the web server's requests should carry.
+Versions never change, so each PDF is made once, by a background task (papers.tasks): queued
+after the commit that publishes a version, or by the first request for a PDF not stored yet
+(which answers 503 until it is), or made at once by `manage.py build_pdfs`; every later request
+streams the stored file. Never inside a request: a long paper takes tens of seconds and
+hundreds of megabytes to typeset, which neither the publisher's request nor a thread beside
+the web server's requests should carry. `build_pdf(version)` is the one way in.
 
 The stored name is content-addressed: a digest of everything the PDF shows that is not in the
 version itself (the withdrawal notice, the site's address, the layout's release) together with
@@ -25,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import caches
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -33,8 +35,11 @@ from django.template.loader import render_to_string
 from PIL import ImageFile
 
 from papers.models import Version
+from papers.tasks import enqueue_now, retried
 from papers.views.media import IMAGE_TYPES
-from papers.workflow.publishing import export_sha256
+
+# Imported as a module: publishing queues builds through this one while it is being imported.
+from papers.workflow import publishing
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,8 @@ log = logging.getLogger(__name__)
 LAYOUT = "1"
 FOLDER = "pdfs"
 STYLESHEETS = ["css/standpoint.css", "css/print.css"]
+# A queued build is not queued again for this long (the requests for it meanwhile answer 503).
+QUEUED_FOR = 10 * 60
 # Sections may show images uploaded to our storage (papers.uploads); nothing else is fetched.
 IMAGE_FOLDER = "uploads/"
 SHORT_TITLE_CHARS = 60
@@ -80,7 +87,7 @@ def available():
 
 def digest(version):
     """The SHA-256 printed on the PDF: the version's, defined by `export_sha256`."""
-    return version.fingerprint or export_sha256(version)
+    return version.fingerprint or publishing.export_sha256(version)
 
 
 def stored_name(version):
@@ -119,6 +126,27 @@ def build_pdf(version):
             _store(name, typeset(version))
             log.info("pdf.built", extra={"pdf": name, "version": version.pk})
     return name
+
+
+def queue_build(version):
+    """Queue the typesetting of the version's PDF unless it was queued within QUEUED_FOR
+    (through the cache, shared by every server with Redis). Returns whether it was queued."""
+    marker = f"pdf-queued:{stored_name(version)}"
+    if not caches["default"].add(marker, True, QUEUED_FOR):
+        return False
+    if enqueue_now(build_version_pdf, version.pk) is None:
+        caches["default"].delete(marker)
+        return False
+    return True
+
+
+# Three attempts, 1 and 2 minutes apart, for what may pass (a full disk, a database restart);
+# none more without WeasyPrint, which an operator must install first.
+@retried(attempts=3, backoff=60, give_up_on=(Unavailable,))
+def build_version_pdf(version_id):
+    """The task: typeset a published version's PDF unless it is stored; returns its name."""
+    version = Version.objects.select_related("paper").get(pk=version_id)
+    return build_pdf(version)
 
 
 def typeset(version):

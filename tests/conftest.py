@@ -114,6 +114,18 @@ def _tasks_run_at_once(settings):
     }
 
 
+@pytest.fixture(scope="session")
+def _session_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _media_outside_the_checkout(settings, _session_media):
+    # Publishing typesets the version's PDF (at once, with the tasks run at once): whatever a
+    # test stores goes to a temporary folder. Tests that look at what was stored set their own.
+    settings.MEDIA_ROOT = _session_media
+
+
 @pytest.fixture
 def task_queue(settings, db):
     """The database queue (production's default), run by django-tasks-db's own worker."""

@@ -8,9 +8,9 @@ import socket
 import threading
 
 import pytest
+from django.core.cache import caches
 from django.core.management import CommandError, call_command
 from django.db import connections
-from django.test import Client
 from PIL import Image
 from pypdf import PdfReader
 
@@ -186,8 +186,8 @@ class TestServing:
 
 
 class TestFailures:
-    def test_a_failed_typesetting_answers_503_leaves_nothing_and_is_not_retried_at_once(
-        self, client, paper, media_root, monkeypatch, caplog
+    def test_a_failed_typesetting_answers_503_leaves_nothing_and_is_not_queued_again_at_once(
+        self, client, paper, media_root, monkeypatch
     ):
         calls = []
 
@@ -198,10 +198,9 @@ class TestFailures:
         monkeypatch.setattr(typesetting, "typeset", broken)
         response = client.get(pdf_url(paper))
         assert response.status_code == 503
-        assert response["Retry-After"] == "300"
+        assert response["Retry-After"] == "30"
         assert "no-store" in response["Cache-Control"]
         assert stored(media_root) == []
-        assert any(record.message == "pdf.failed" for record in caplog.records)
         assert client.get(pdf_url(paper)).status_code == 503
         assert calls == [paper.live_version_id]
 
@@ -213,23 +212,89 @@ class TestFailures:
         assert client.get(pdf_url(paper)).status_code == 503
         assert stored(media_root) == []
 
-    def test_without_weasyprint_it_answers_503_with_a_clear_message(
-        self, client, paper, monkeypatch
+    def test_without_weasyprint_the_build_fails_once_with_a_clear_error(
+        self, client, paper, task_queue, monkeypatch
     ):
         def missing():
             raise typesetting.Unavailable("no Pango here")
 
         monkeypatch.setattr(typesetting, "_weasyprint", missing)
-        response = client.get(pdf_url(paper))
-        assert response.status_code == 503
-        assert "typesetting libraries are not installed" in response.content.decode()
+        assert client.get(pdf_url(paper)).status_code == 503
+        task_queue.run()
+        [failed] = task_queue.results()
+        assert failed.status == "FAILED"
+        assert failed.exception_class_path == "papers.typesetting.Unavailable"
+        assert "no Pango here" in failed.traceback
+        assert task_queue.waiting() == []  # not retried: an operator must install it first
         assert not typesetting.available()
 
 
+class TestQueued:
+    """The PDF is typeset by the task queue, never inside a request."""
+
+    def test_publishing_queues_the_build_which_a_worker_runs(
+        self, client, editor, task_queue, media_root, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            paper = publish(editor)
+        [queued] = task_queue.results()
+        assert queued.task_path == "papers.typesetting.build_version_pdf"
+        assert queued.args_kwargs["args"] == [paper.live_version_id]
+        assert stored(media_root) == []
+
+        response = client.get(pdf_url(paper))
+        assert response.status_code == 503
+        assert len(task_queue.results()) == 1  # already queued: not queued twice
+
+        task_queue.run()
+        assert [r.status for r in task_queue.results()] == ["SUCCESSFUL"]
+        response = client.get(pdf_url(paper))
+        assert response.status_code == 200
+        assert body_of(response).startswith(b"%PDF-")
+
+    def test_a_pdf_not_yet_built_answers_503_with_a_short_page_and_queues_it_once(
+        self, client, paper, task_queue, media_root
+    ):
+        response = client.get(pdf_url(paper))
+        assert response.status_code == 503
+        assert response["Retry-After"] == "30"
+        assert response["Content-Type"].startswith("text/html")
+        assert "no-store" in response["Cache-Control"]
+        page = response.content.decode()
+        assert "This PDF is being typeset" in page
+        assert f'href="/papers/{paper.slug}/v1/"' in page
+        assert client.head(pdf_url(paper)).status_code == 503
+        [queued] = task_queue.results()
+        assert queued.args_kwargs["args"] == [paper.live_version_id]
+        assert stored(media_root) == []
+
+    def test_the_page_queues_the_build_again_once_the_queued_one_is_forgotten(
+        self, client, paper, task_queue
+    ):
+        client.get(pdf_url(paper))
+        caches["default"].clear()  # after typesetting.QUEUED_FOR
+        client.get(pdf_url(paper))
+        assert len(task_queue.results()) == 2
+
+    def test_a_withdrawal_s_notice_is_typeset_on_the_next_request(
+        self, client, paper, editor, task_queue, media_root
+    ):
+        client.get(pdf_url(paper))
+        task_queue.run()
+        workflow.withdraw_paper(paper, by=editor, reason="The data were wrong.")
+        assert client.get(pdf_url(paper)).status_code == 503
+        task_queue.run()
+        response = client.get(pdf_url(paper))
+        assert "The data were wrong." in text_of(body_of(response))
+        assert len(stored(media_root)) == 2
+
+
 @pytest.mark.django_db(transaction=True)
-class TestOnceAcrossRequests:
-    def test_concurrent_first_requests_typeset_it_once(self, editor, media_root, monkeypatch):
+class TestOnceAcrossWorkers:
+    def test_concurrent_builds_typeset_it_once(self, editor, media_root, monkeypatch):
         paper = publish(editor)
+        for file in stored(media_root):  # what publishing typeset at once
+            file.unlink()
         real_typeset, calls = typesetting.typeset, []
 
         def counted(version):
@@ -237,23 +302,21 @@ class TestOnceAcrossRequests:
             return real_typeset(version)
 
         monkeypatch.setattr(typesetting, "typeset", counted)
-        start, bodies = threading.Barrier(3), []
+        start, names = threading.Barrier(3), []
 
-        def reader():
+        def worker():
             start.wait()
             try:
-                response = Client().get(pdf_url(paper))
-                bodies.append((response.status_code, body_of(response)))
+                names.append(typesetting.build_version_pdf.call(paper.live_version_id))
             finally:
                 connections.close_all()
 
-        readers = [threading.Thread(target=reader) for _ in range(3)]
-        for thread in readers:
+        workers = [threading.Thread(target=worker) for _ in range(3)]
+        for thread in workers:
             thread.start()
-        for thread in readers:
+        for thread in workers:
             thread.join(timeout=120)
-        assert [status for status, _ in bodies] == [200, 200, 200]
-        assert len({body for _, body in bodies}) == 1
+        assert len(names) == 3 and len(set(names)) == 1
         assert calls == [paper.live_version_id]
         assert len(stored(media_root)) == 1
 

@@ -1,25 +1,20 @@
-"""A version's PDF: typeset once (papers.typesetting), then streamed from the storage."""
+"""A version's PDF: streamed from the storage once typeset (papers.typesetting), which happens
+in a background task; until then a short page says it is being typeset (503, Retry-After)."""
 
-import logging
-
-from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 
 from papers import typesetting
 from papers.models import Version
 
-log = logging.getLogger(__name__)
-
 # A version never changes, but withdrawing its paper stamps a notice on its PDF: shared caches
 # keep a copy for a day, then revalidate it by its ETag.
 PDF_MAX_AGE = 24 * 60 * 60
-# After a failed typesetting, requests are answered at once for a while instead of typesetting
-# the same version again on every one.
-RETRY_AFTER = 300
+# A short paper is typeset in seconds, a very long one in a minute or two.
+RETRY_AFTER = 30
 
 
 @require_safe
@@ -34,37 +29,24 @@ def version_pdf(request, slug, number):
     etag = f'"{name.rsplit("-", 1)[-1].removesuffix(".pdf")}"'
     response = get_conditional_response(request, etag=etag)
     if response is None:
-        response = _stream(version, name)
-        if response.status_code != 200:
-            return response
+        if not default_storage.exists(name):
+            typesetting.queue_build(version)
+            # A queue that runs tasks at once (development) has made it by now.
+            if not default_storage.exists(name):
+                return _being_typeset(request, version)
+        response = FileResponse(
+            default_storage.open(name),
+            content_type="application/pdf",
+            filename=typesetting.filename(version),
+        )
     response.headers["ETag"] = etag
     patch_cache_control(response, public=True, max_age=PDF_MAX_AGE)
     return response
 
 
-def _stream(version, name):
-    failed = f"pdf-failed:{name}"
-    if cache.get(failed):
-        return _unavailable("This PDF could not be made just now; please try again later.")
-    try:
-        typesetting.build_pdf(version)
-        file = default_storage.open(name)
-    except typesetting.Unavailable as error:
-        log.warning("pdf.unavailable: %s", error)
-        return _unavailable(
-            "PDFs cannot be made on this server: the typesetting libraries are not installed."
-        )
-    except Exception:
-        log.exception("pdf.failed", extra={"version": version.pk})
-        cache.set(failed, True, RETRY_AFTER)
-        return _unavailable("This PDF could not be made just now; please try again later.")
-    return FileResponse(
-        file, content_type="application/pdf", filename=typesetting.filename(version)
-    )
-
-
-def _unavailable(message):
-    response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+def _being_typeset(request, version):
+    context = {"version": version, "paper": version.paper, "retry_after": RETRY_AFTER}
+    response = render(request, "papers/pdf_pending.html", context, status=503)
     response["Retry-After"] = str(RETRY_AFTER)
     patch_cache_control(response, no_store=True)
     return response

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from papers import documents, pagecache, purging, search, snapshots
+from papers import documents, pagecache, purging, search, snapshots, typesetting
 from papers.models import Event, Paper, Tag, VersionClaim
 from papers.notifications import notify
 from papers.workflow import content
@@ -137,6 +137,8 @@ def _publish(paper, *, by, note, override_reason, correction):
         action = Event.Action.CORRECT if correction else Event.Action.PUBLISH
         event(paper, action, by, from_stage=from_stage, version_number=number, note=note)
         notify("published", paper, [*editors_of(paper), *reviewers_of(paper)], version=version)
+        # Typeset in the background, so that the PDF is ready before most readers ask for it.
+        transaction.on_commit(lambda: typesetting.queue_build(version))
     return version
 
 
