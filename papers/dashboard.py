@@ -8,12 +8,21 @@ LIMIT rows, with a link to the admin list that holds the rest.
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count, OuterRef, Q
+from django.db.models import Count, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from papers.admin.workflow import ORPHANED
-from papers.models import Claim, Paper, Review, Version, subqueries
+from papers.models import (
+    Claim,
+    ClaimSource,
+    Paper,
+    Review,
+    Source,
+    Version,
+    VersionClaim,
+    subqueries,
+)
 
 LIMIT = 25
 RECENT = 5
@@ -76,6 +85,9 @@ def desk(now=None):
             _changelist("paper", stage__exact=Stage.APPROVED, publish_at__isnull=False),
         ),
         "recent": _rows(recent_versions(), _changelist("version"), limit=RECENT),
+        "bad_links": _rows(
+            claims_with_bad_links(), _changelist("source", link_status__in="broken,changed")
+        ),
     }
 
 
@@ -98,6 +110,20 @@ def papers_with_orphans():
         Paper.objects.annotate(orphan_count=subqueries.count(orphans))
         .filter(orphan_count__gt=0)
         .order_by("-orphan_count", "title", "pk")
+    )
+
+
+def claims_with_bad_links():
+    """Each published claim's source that the link check found broken or changed (see
+    papers/link_status.py), longest broken first, then changed ones."""
+    Link = Source.LinkStatus
+    return (
+        ClaimSource.objects.filter(
+            source__link_status__in=[Link.BROKEN, Link.CHANGED],
+            claim__public_id__in=VersionClaim.objects.listed().values("public_id"),
+        )
+        .select_related("claim__paper", "source")
+        .order_by(F("source__link_broken_since").asc(nulls_last=True), "claim__paper__title", "pk")
     )
 
 

@@ -153,7 +153,15 @@ def test_only_editors_reach_the_desk(request, persona):
 def test_editors_and_superusers_see_the_desk(request, persona):
     client = Client()
     client.force_login(request.getfixturevalue(persona))
-    assert set(desk(client)) == {"stages", "awaiting", "overdue", "orphans", "scheduled", "recent"}
+    assert set(desk(client)) == {
+        "stages",
+        "awaiting",
+        "overdue",
+        "orphans",
+        "links",
+        "scheduled",
+        "recent",
+    }
 
 
 def test_the_admins_list_of_records_stays_beside_the_desk(editor_client):
@@ -372,12 +380,12 @@ def test_the_desk_costs_the_same_queries_for_few_papers_and_many(
 ):
     a_desk_of(1)
     # The session, the user, the editor check (twice), the user's and groups' permissions for
-    # the list of records, and one query for each of the six blocks.
-    with django_assert_num_queries(12):
+    # the list of records, and one query for each of the seven blocks.
+    with django_assert_num_queries(13):
         blocks = desk(editor_client)
     assert "Reviewed 0" in blocks["awaiting"].text
 
     a_desk_of(dashboard.LIMIT + 5)  # more rows than a block shows
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         blocks = desk(editor_client)
     assert "Every orphaned claim" in blocks["orphans"].text

@@ -12,10 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from papers import workflow
+from papers import dashboard, workflow
 from papers.link_status import check_sources
 from papers.linkcheck import Checker, user_agent
 from papers.models import ClaimSource, Source
@@ -348,11 +351,10 @@ def published_other(db, editor, site):
     [
         (["--timeout", "soon"], "invalid float value"),
         (["--timeout", "0"], "--timeout must be"),
-        (["--paper", "no-such-paper"], "No published paper"),
         (["--frobnicate"], "unrecognized arguments"),
     ],
 )
-def test_bad_options_get_one_line_and_a_non_zero_exit(arguments, message, db):
+def test_bad_options_get_one_line_and_a_non_zero_exit(arguments, message):
     run = subprocess.run(
         [sys.executable, "manage.py", "check_sources", *arguments],
         capture_output=True,
@@ -365,6 +367,13 @@ def test_bad_options_get_one_line_and_a_non_zero_exit(arguments, message, db):
     assert len(run.stderr.strip().splitlines()) == 1
     assert message in run.stderr
     assert run.stdout == ""
+
+
+def test_an_unknown_paper_is_an_error_and_nothing_is_checked(cited, site):
+    with pytest.raises(CommandError, match="no-such-paper"):
+        call_command("check_sources", "--paper", "no-such-paper", stdout=io.StringIO())
+    assert site.requests == []
+    assert set(statuses(cited).values()) == {"not_checked"}
 
 
 # What readers and editors see.
@@ -401,11 +410,47 @@ def test_a_check_that_changes_nothing_readers_see_keeps_the_pages(cited, client)
     assert again.status_code == 304
 
 
-def test_the_link_note_costs_one_query(cited, client, django_assert_num_queries):
+def test_the_link_notes_cost_one_query_whatever_the_number_of_sources(cited, client):
     check_sources()
-    client.get("/papers/draft-on-deterrence/v1/")  # resolves the address once
-    from papers import pagecache
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/papers/draft-on-deterrence/v1/")
+    assert response.content.decode().count('class="link-check') == 5
+    assert sum("papers_source" in query["sql"] for query in queries.captured_queries) == 1
 
-    pagecache.memory.clear()
-    with django_assert_num_queries(5):
-        client.get("/papers/draft-on-deterrence/v1/")
+
+def test_editors_see_claims_with_dead_or_changed_sources_on_the_desk(cited, site, editor_client):
+    check_sources()
+    site.changing = "rewritten"
+    check_sources()
+    html = editor_client.get("/admin/").content.decode()
+    block = html[
+        html.index('id="desk-links"') : html.index("</section>", html.index('id="desk-links"'))
+    ]
+    assert block.count("<tr>") == 1 + 3  # the header, missing, slow and changing
+    assert "Page /missing" in block and "broken since" in block and "HTTP 404" in block
+    assert "Page /changing" in block and "changed since cited" in block
+    assert "Page /good" not in block and "Page /private/page" not in block
+
+
+def test_the_desk_block_costs_the_same_queries_for_one_bad_link_and_many(
+    cited, draft, editor_client, django_assert_num_queries
+):
+    check_sources()
+    with CaptureQueriesContext(connection) as few:
+        editor_client.get("/admin/")
+    claim = draft.claims.first()
+    for n in range(dashboard.LIMIT + 5):
+        source = SourceFactory(title=f"Dead {n}", url=f"https://dead.example/{n}")
+        ClaimSource.objects.create(claim=claim, source=source)
+    Source.objects.filter(title__startswith="Dead").update(
+        link_status="broken", link_broken_since=timezone.now(), checked_url=F("url")
+    )
+    with django_assert_num_queries(len(few.captured_queries)):
+        html = editor_client.get("/admin/").content.decode()
+    assert "Every broken or changed source" in html
+
+
+def test_the_desk_says_when_no_link_is_broken(editor_client):
+    assert "No published claim cites a broken or changed page." in (
+        editor_client.get("/admin/").content.decode()
+    )
