@@ -386,9 +386,20 @@ def _papers_tagged(tag_ids):
 class SourceAdmin(admin.ModelAdmin):
     # An address typed without its scheme is taken as HTTPS (Django 6's default, chosen now).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["title", "publisher", "date", "url"]
+    list_display = ["title", "publisher", "date", "url", "link_status"]
+    list_filter = ["link_status"]
     search_fields = ["title", "publisher", "url", "quote"]
     date_hierarchy = "date"
+    # What the link check found (papers/link_status.py): only a check writes it.
+    readonly_fields = [
+        "link_status",
+        "link_code",
+        "link_note",
+        "link_checked_at",
+        "link_broken_since",
+        "link_hash",
+        "checked_url",
+    ]
 
     # A source is part of what reviewers vouch for in each paper that cites it.
     def save_model(self, request, obj, form, change):
