@@ -416,9 +416,10 @@ def documented_vcl():
 
 class Varnish:
     """Debian's varnishd (with varnish-modules' xkey) on 127.0.0.1, running the documented VCL
-    in front of `backends` (base URLs); only 127.0.0.1 may purge. `stats()` reads its counters."""
+    in front of `backends` (base URLs); only `purgers` may purge. `stats()` reads its counters."""
 
-    def __init__(self, backends, *, memory_mb=256):
+    def __init__(self, backends, *, purgers=("127.0.0.1",), memory_mb=256):
+        self.purgers = purgers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="standpoint-varnish-"))
@@ -434,7 +435,7 @@ class Varnish:
         for number, base in enumerate(self.backends):
             host, port = base.removeprefix("http://").rstrip("/").rsplit(":", 1)
             lines.append(f'backend app{number} {{ .host = "{host}"; .port = "{port}"; }}')
-        lines.append('acl purgers { "127.0.0.1"; }')
+        lines.append("acl purgers { " + "".join(f'"{ip}"; ' for ip in self.purgers) + "}")
         lines.append("sub vcl_init {\n    new app = directors.round_robin();")
         lines += [f"    app.add_backend(app{n});" for n in range(len(self.backends))]
         lines.append("}")
