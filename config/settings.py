@@ -439,6 +439,7 @@ if TASK_QUEUE == "rq":
 # Periodic tasks (task path: seconds between runs), enqueued by `manage.py run_periodic`.
 PERIODIC_TASKS = {
     "papers.scheduling.publish_due_papers": 60,
+    "papers.scheduling.notify_due_forecasts": 60 * 60,
     "papers.link_status.check_cited_sources": 24 * 60 * 60,
 }
 

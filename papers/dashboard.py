@@ -12,6 +12,7 @@ from django.db.models import Count, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from papers import forecasts
 from papers.admin.workflow import ORPHANED
 from papers.models import (
     Claim,
@@ -87,6 +88,9 @@ def desk(now=None):
         "recent": _rows(recent_versions(), _changelist("version"), limit=RECENT),
         "bad_links": _rows(
             claims_with_bad_links(), _changelist("source", link_status__in="broken,changed")
+        ),
+        "forecasts_due": _rows(
+            forecasts.due_unresolved(on=today), reverse("papers:forecasts") + "?outcome=due"
         ),
     }
 

@@ -48,7 +48,8 @@ def publish(paper, editor):
 @pytest.fixture
 def due_forecast(draft, editor):
     """The draft's forecast, due in the past, published as version 1, its editor an author."""
-    Claim.objects.filter(kind=Claim.Kind.PREDICTIVE).update(due=PAST, resolves_when="Ten calm years.")
+    forecasts_of = Claim.objects.filter(kind=Claim.Kind.PREDICTIVE)
+    forecasts_of.update(due=PAST, resolves_when="Ten calm years.")
     forecast = publish(draft, editor)
     draft.authors.add(editor)  # after publishing: an author may not publish their own paper
     return forecast
@@ -219,7 +220,8 @@ class TestResolving:
         [
             ("maybe", "It held.", []),
             (Outcome.CAME_TRUE, "   ", []),
-            (Outcome.CAME_TRUE, "It held.", ["javascript:alert(1)"]),
+            (Outcome.CAME_TRUE, "It held.", [{"url": "javascript:alert(1)"}]),
+            (Outcome.CAME_TRUE, "It held.", ["A report javascript://alert(1)"]),
             (Outcome.CAME_TRUE, "It held.", [{"title": "x", "url": "ftp://example.org/"}]),
         ],
     )
@@ -266,9 +268,12 @@ class TestAppendOnly:
         if connection.vendor != "postgresql":
             pytest.skip("the trigger is PostgreSQL's")
         resolve(due_forecast, editor)
-        with pytest.raises(Exception, match="immutable"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("UPDATE papers_resolution SET note = 'Rewritten.'")
+        with (
+            pytest.raises(Exception, match="immutable"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("UPDATE papers_resolution SET note = 'Rewritten.'")
 
     def test_the_admin_offers_no_add_change_or_delete(self, editor_client, due_forecast, editor):
         resolution = resolve(due_forecast, editor)
@@ -277,7 +282,8 @@ class TestAppendOnly:
         url = f"/admin/papers/resolution/{resolution.pk}/delete/"
         assert editor_client.post(url, {"post": "yes"}).status_code == 403
         url = f"/admin/papers/resolution/{resolution.pk}/change/"
-        assert editor_client.post(url, {"note": "Rewritten.", "outcome": "did_not"}).status_code == 403
+        answer = editor_client.post(url, {"note": "Rewritten.", "outcome": "did_not"})
+        assert answer.status_code == 403
         resolution.refresh_from_db()
         assert resolution.note == "It held."
 

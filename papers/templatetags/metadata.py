@@ -69,7 +69,49 @@ def paper_json_ld(context, paper, version, latest):
         for _, _, claim in snapshots.numbered_claims(snapshot)
         if _rating(claim) is not None
     ]
-    return json_ld({"@context": "https://schema.org", "@graph": [article, *reviews]})
+    outcomes = context.get("forecast_outcomes") or {}
+    predictions = [
+        _forecast(claim, outcomes.get(claim["id"]), site=site)
+        for _, _, claim in snapshots.numbered_claims(snapshot)
+        if claim.get("due") or claim.get("resolves_when") or claim["id"] in outcomes
+    ]
+    graph = [article, *reviews, *predictions]
+    return json_ld({"@context": "https://schema.org", "@graph": graph})
+
+
+def _forecast(claim, resolution, *, site):
+    """A forecast as a schema.org Claim: its due date and criteria, and, once resolved, how it
+    turned out as a Review of it (papers.forecasts)."""
+    node = {
+        "@type": "Claim",
+        "url": site["url"] + reverse("papers:claim", args=[claim["id"]]),
+        "text": claim["quote"],
+        "additionalProperty": [
+            {"@type": "PropertyValue", "propertyID": key, "value": claim[key]}
+            for key in ("due", "resolves_when")
+            if claim.get(key)
+        ],
+    }
+    if resolution is not None:
+        node["review"] = {
+            "@type": "Review",
+            "name": "How the forecast turned out",
+            "reviewRating": {"@type": "Rating", "alternateName": resolution.get_outcome_display()},
+            "reviewBody": resolution.note,
+            "datePublished": _date(resolution.resolved_at),
+            "author": {"@type": "Person", "name": resolution.resolved_by_name}
+            if resolution.resolved_by_name
+            else site,
+            "citation": [
+                {
+                    "@type": "CreativeWork",
+                    "name": s["title"],
+                    **({"url": s["url"]} if s["url"] else {}),
+                }
+                for s in resolution.sources
+            ],
+        }
+    return node
 
 
 def _claim_review(claim, *, url, authors, site, version):

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from papers import pagecache, search, verdicts
+from papers import forecasts, pagecache, search, verdicts
 from papers.models import Claim, Tag, Version, VersionClaim
 from papers.rendering import squash
 
@@ -88,6 +88,7 @@ def claim_detail(request, public_id):
         "history": claim_history(appearances, versions),
         "removed_in": removed_in,
         "is_current": removed_in is None,
+        "resolutions": forecasts.history(public_id) if last.kind == Claim.Kind.PREDICTIVE else [],
     }
     return render(request, "papers/claim_detail.html", context)
 

@@ -89,17 +89,8 @@ class ResolutionForm(forms.Form):
     )
 
     def clean_sources(self):
-        """Lines "Title https://…" as [{title, url}]; the workflow checks the addresses."""
-        found = []
-        for line in self.cleaned_data["sources"].splitlines():
-            words = line.split()
-            if not words:
-                continue
-            if "://" in words[-1]:
-                found.append({"title": " ".join(words[:-1]).rstrip(" -–—:,|"), "url": words[-1]})
-            else:
-                found.append({"title": " ".join(words), "url": ""})
-        return found
+        # Each line is read by the workflow (resolve_forecast), which checks the addresses.
+        return [line for line in self.cleaned_data["sources"].splitlines() if line.strip()]
 
 
 @login_required

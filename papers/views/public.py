@@ -12,7 +12,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from papers import documents, link_status, outages, pagecache, search
+from papers import documents, forecasts, link_status, outages, pagecache, search
 from papers.models import Paper, Tag, Version
 from papers.views import tags
 
@@ -75,13 +75,17 @@ def _render_version(request, version, paper, *, latest):
     tags = list(version.tags.all())
     checks = link_status.checks_for(link_status.cited_urls(version.snapshot))
     body = link_status.with_checks(version.body_html, checks)
+    # How its forecasts turned out is not part of the version: shown beside its stored text.
+    outcomes = forecasts.outcomes_in(version)
+    body = forecasts.with_outcomes(body, outcomes)
     context = {"paper": paper, "version": version, "latest": latest, "tags": tags, "body": body}
+    context["forecast_outcomes"] = outcomes
     if request.user.is_authenticated:
         # The header holds a sign-out form with this visitor's CSRF token: no shared copy, no 304.
         response = render(request, "papers/paper_detail.html", context)
         patch_cache_control(response, private=True)
         return response
-    etag, last_modified = _page_validators(version, paper, tags, checks)
+    etag, last_modified = _page_validators(version, paper, tags, checks, outcomes)
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:
         response = render(request, "papers/paper_detail.html", context)
@@ -93,11 +97,11 @@ def _render_version(request, version, paper, *, latest):
     return response
 
 
-def _page_validators(version, paper, tags, checks):
+def _page_validators(version, paper, tags, checks, outcomes):
     """ETag and Last-Modified of a version's page for anonymous readers. The version is
     immutable; what else shows on the page is the live version (the "not the latest" notice),
-    the withdrawal, the tags' names, what the link check says of its sources, and what renders
-    pages in this release."""
+    the withdrawal, the tags' names, what the link check says of its sources, how its forecasts
+    turned out, and what renders pages in this release."""
     shown = [
         version.pk,
         version.fingerprint,
@@ -105,11 +109,13 @@ def _page_validators(version, paper, tags, checks):
         paper.withdrawn_at,
         [(tag.slug, tag.name) for tag in tags],
         sorted(checks.items()),
+        sorted(resolution.pk for resolution in outcomes.values()),
         pagecache.release(),
     ]
     etag = f'W/"{hashlib.sha256(repr(shown).encode()).hexdigest()[:32]}"'
     changes = [version.published_at, paper.live_version.published_at, paper.withdrawn_at]
     changes += [check.changed_at for check in checks.values()]
+    changes += [resolution.resolved_at for resolution in outcomes.values()]
     return etag, int(max(when for when in changes if when).timestamp())
 
 
@@ -126,8 +132,12 @@ def export(request, slug, fmt):
         )
         response["ETag"] = f'"sha256-{version.fingerprint}"'
         return response
+    # The JSON export stays the bytes its SHA-256 names; the Markdown one also carries how the
+    # version's forecasts turned out since (front matter `resolutions`, which imports ignore).
+    document = version.export_document(with_fingerprint=True)
+    document["resolutions"] = forecasts.for_export(forecasts.outcomes_in(version))
     return HttpResponse(
-        documents.to_markdown(version.export_document(with_fingerprint=True)),
+        documents.to_markdown(document),
         content_type="text/markdown; charset=utf-8",
     )
 

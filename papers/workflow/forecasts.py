@@ -56,11 +56,12 @@ def resolve_forecast(claim, *, by, outcome, note, sources=()):
 
 
 def clean_sources(sources):
-    """[{title, url}] from dicts or URLs: every URL http(s), every source named by something."""
+    """[{title, url}] from dicts or lines ("Title https://…", or the address or title alone):
+    every address http(s), every source named by something."""
     cleaned = []
     for source in sources:
         if isinstance(source, str):
-            source = {"url": source}
+            source = _from_line(source)
         if not isinstance(source, dict):
             raise WorkflowError("Each source is a title, a URL or both.")
         title = " ".join(str(source.get("title") or "").split())[:300]
@@ -78,6 +79,13 @@ def clean_sources(sources):
     if len(cleaned) > MAX_SOURCES:
         raise WorkflowError(f"At most {MAX_SOURCES} sources, please.")
     return cleaned
+
+
+def _from_line(line):
+    words = line.split()
+    if words and "://" in words[-1]:
+        return {"title": " ".join(words[:-1]).rstrip(" -–—:,|"), "url": words[-1]}
+    return {"title": " ".join(words), "url": ""}
 
 
 def notify_due_forecasts(*, on=None):
