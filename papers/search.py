@@ -12,6 +12,7 @@ from the whole paper, and only for the page's results: highlighting reads every 
 text it is given, so it is given little.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -59,8 +60,9 @@ def fold(text):
     "klaipeda"); PostgreSQL's configuration does the same with unaccent."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return _COMBINING.sub("", decomposed).translate(_UNSPLIT)
+    bare = _COMBINING.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    # translate() reads every character slowly: only text with letters left to fold needs it.
+    return bare if bare.isascii() else bare.translate(_UNSPLIT)
 
 
 # --- The index ---------------------------------------------------------------------------------
@@ -264,6 +266,10 @@ class Fold(Func):
         return self.as_sql(compiler, connection, **extra_context)
 
 
+# SQLite calls the function again for every row of every query: a search folded each paper's
+# whole text once per word and per field, and every passage of the page's papers. A development
+# database's papers and passages fit here.
+@functools.lru_cache(maxsize=4096)
 def _fold(text):
     return fold(text) if isinstance(text, str) else text
 
@@ -297,10 +303,13 @@ def _spans(text, words):
     """(start, end) in `text` of each match of the folded words in the folded text."""
     if not words:
         return []
-    folded, origins = [], []
-    for i, char in enumerate(text):
-        folded.append(fold(char))
-        origins += [i] * len(folded[-1])
+    if text.isascii():  # most text: one character for one, nothing to map back
+        folded, origins = [text.lower()], range(len(text))
+    else:
+        folded, origins = [], []
+        for i, char in enumerate(text):
+            folded.append(char.lower() if char.isascii() else fold(char))
+            origins += [i] * len(folded[-1])
     pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
     spans = []
     for match in pattern.finditer("".join(folded)):

@@ -12,7 +12,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from papers import documents, forecasts, link_status, outages, pagecache, search
+from papers import cards, documents, forecasts, link_status, outages, pagecache, search
 from papers.models import Paper, Tag, Version
 from papers.views import tags
 
@@ -42,6 +42,13 @@ def paper_list(request):
     page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
     if query:
         page.object_list = search.with_snippets(page.object_list, query)
+        for paper in page.object_list:
+            paper.card_head = cards.card(paper, "papers/_search_result_head.html")
+            paper.card_meta = cards.card(paper, "papers/_search_result_meta.html")
+    else:
+        page.object_list = list(page.object_list)
+        for paper in page.object_list:
+            paper.card = cards.card(paper)
     context = {"page": page, "tag": tag, "search_query": query, "search_notice": notice}
     return render(request, "papers/paper_list.html", context)
 
