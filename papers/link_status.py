@@ -5,7 +5,8 @@ the periodic task run it); each source keeps its status, HTTP code, last check, 
 broken and the hash of the page first fetched (Source.LinkStatus). Versions are immutable, but
 links are not: a claim note's "link checked on" or "link broken since" is added to the stored
 body as the page is served, and a run that changes what readers are told moves the public
-revision, so cached pages are rendered afresh.
+revision and purges those papers' and claims' pages from a shared cache, so they are rendered
+afresh.
 """
 
 import datetime
@@ -19,9 +20,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
-from papers import pagecache, rendering
+from papers import cache_tags, pagecache, purging, rendering
 from papers.linkcheck import Checker
-from papers.models import Source, VersionClaim
+from papers.models import ClaimSource, Source, VersionClaim
 from papers.tasks import retried
 
 
@@ -47,14 +48,15 @@ def check_sources(sources=None, *, checker=None, progress=None):
     for source in sources:
         by_url.setdefault(source.url, []).append(source)
     counts = dict.fromkeys(Source.LinkStatus.values, 0)
-    shown_changed = False
+    shown_changed = set()
     try:
         for done, url in enumerate(_round_robin(by_url), start=1):
             outcome, now = checker.check(url), timezone.now()
             for source in by_url[url]:
                 before = shown(source)
                 record(source, outcome, now)
-                shown_changed |= shown(source) != before
+                if shown(source) != before:
+                    shown_changed.add(source.pk)
                 counts[source.link_status] += 1
             Source.objects.bulk_update(by_url[url], RECORDED_FIELDS)
             if progress:
@@ -63,7 +65,22 @@ def check_sources(sources=None, *, checker=None, progress=None):
         if shown_changed:
             with transaction.atomic():
                 pagecache.public_changed()
+                purging.purge(_page_keys(shown_changed))
     return counts
+
+
+def _page_keys(source_ids):
+    """The shared cache's tags of the pages that show these sources: their papers' pages and
+    their claims' pages."""
+    if not purging.enabled():
+        return set()
+    citing = ClaimSource.objects.filter(source__in=source_ids).values_list(
+        "claim__public_id", "claim__paper__slug"
+    )
+    keys = set()
+    for public_id, slug in citing:
+        keys.update((cache_tags.claim(public_id), cache_tags.paper(slug)))
+    return keys
 
 
 @retried(attempts=2, backoff=600)

@@ -33,6 +33,7 @@ class Site:
     def __init__(self):
         self.changing = "first text"
         self.requests = []  # (path, User-Agent, time)
+        self.purges = []  # the keys of each PURGE, when it plays a shared cache's part
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,6 +49,12 @@ class Site:
                     self.wfile.write(body)
                 except OSError:
                     pass  # the checker gave up waiting
+
+            def do_PURGE(self):
+                site.purges.append(set(self.headers["xkey-purge"].split()))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *args):
                 pass
@@ -400,6 +407,23 @@ def test_a_check_that_changes_what_readers_see_refreshes_cached_pages(cited, cli
     html = second.content.decode()
     assert html.count("link broken since") == 1
     assert "page changed since cited" in html
+
+
+def test_a_check_that_changes_what_readers_see_purges_those_pages_from_a_shared_cache(
+    cited, draft, site, settings, django_capture_on_commit_callbacks
+):
+    settings.STANDPOINT_PURGE = {
+        **settings.STANDPOINT_PURGE,
+        "BACKEND": "varnish",
+        "VARNISH_URLS": [site.url("/")],
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        check_sources()
+    claims = {f"claim:{claim.public_id}" for claim in draft.claims.all()}
+    assert site.purges == [{"paper:draft-on-deterrence", *claims}]
+    with django_capture_on_commit_callbacks(execute=True):
+        check_sources()  # the same day, the same findings: nothing readers see has changed
+    assert len(site.purges) == 1
 
 
 def test_a_check_that_changes_nothing_readers_see_keeps_the_pages(cited, client):
