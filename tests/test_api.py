@@ -17,6 +17,7 @@ from tests.factories import (
     TagFactory,
     approved,
 )
+from tests.test_odd_input import ODD_VALUES
 
 pytestmark = pytest.mark.django_db
 
@@ -270,9 +271,9 @@ def test_pages_are_stable_link_each_other_and_cap_their_size(client, catalogue):
     assert everything["count"] == 4 and everything["pages"] == 1
     first = get(client, "/api/v1/claims/?limit=3")
     assert (first["count"], first["pages"], first["previous"]) == (4, 2, None)
-    assert first["next"] == "http://127.0.0.1:8000/api/v1/claims/?limit=3&page=2"
+    assert first["next"] == "http://127.0.0.1:8000/api/v1/claims/?page=2&limit=3"
     second = get(client, first["next"].removeprefix("http://127.0.0.1:8000"))
-    assert second["next"] is None and second["previous"].endswith("?limit=3&page=1")
+    assert second["next"] is None and second["previous"].endswith("?page=1&limit=3")
     ids = [c["id"] for c in first["results"] + second["results"]]
     assert ids == [c["id"] for c in everything["results"]]
     assert get(client, "/api/v1/claims/?limit=5000")["limit"] == 200
@@ -421,3 +422,34 @@ def test_the_docs_page_explains_use_and_every_operation_without_scripts(client):
     assert "<script" not in page
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+# --- Odd input (as tests/test_odd_input.py sends to every page) ---------------------------------
+
+API_PARAMETERS = {
+    "/api/v1/papers/": ["page", "limit", "tag", "updated_since"],
+    "/api/v1/claims/": ["page", "limit", "tag", "kind", "status", "paper", "updated_since"],
+    "/api/v1/corrections/": ["page", "limit", "tag", "paper"],
+}
+
+
+def test_odd_values_in_api_parameters_are_400s_or_404s_in_json(client, catalogue, settings):
+    settings.STANDPOINT_API_RATE = "100000/min"
+    schema = get(client, "/api/v1/schema/")
+    for url, names in API_PARAMETERS.items():
+        documented = {p["name"] for p in schema["paths"][url]["get"]["parameters"]}
+        assert documented == set(names), url
+        for name in names:
+            for odd in [v for v in ODD_VALUES if v != "\x00"] + ["1e3", "", " 2", "2026-13-45"]:
+                response = client.get(url, {name: odd})
+                assert response.status_code in (200, 400, 404), (url, name, odd[:20])
+                assert response["Content-Type"].startswith("application/json")
+    for odd in ODD_VALUES[:4] + ["x" * 10_000, "..", "v1"]:
+        for url in [f"/api/v1/papers/{odd}/", f"/api/v1/papers/forward-defence/versions/{odd}/"]:
+            assert client.get(url).status_code in (400, 404), url[:60]
+        assert client.get(f"/api/v1/claims/{odd}/").status_code == 404
+
+
+def test_a_nul_anywhere_in_an_api_address_is_a_400(client):
+    assert client.get("/api/v1/claims/?tag=%00").status_code == 400
+    assert client.get("/api/v1/claims/a%00b/").status_code == 400

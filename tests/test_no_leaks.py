@@ -119,14 +119,35 @@ def public_urls(paper, hidden):
         f"/papers/{hidden.slug}/export.json": 404,
         f"/papers/{hidden.slug}/cite/": 404,
         f"/papers/{hidden.slug}/cite.bib": 404,
+        # The claims API: every operation, with filters, and the draft's addresses.
+        "/api/v1/": 200,
+        "/api/v1/schema/": 200,
+        "/api/v1/docs/": 200,
+        "/api/v1/papers/": 200,
+        "/api/v1/papers/?tag=nato": 200,
+        f"/api/v1/papers/{slug}/": 200,
+        f"/api/v1/papers/{slug}/versions/1/": 200,
+        f"/api/v1/papers/{slug}/versions/2/": 200,
+        f"/api/v1/papers/{slug}/versions/3/": 404,
+        "/api/v1/claims/": 200,
+        "/api/v1/claims/?tag=nato&status=disputed": 200,
+        f"/api/v1/claims/?paper={slug}&kind=factual": 200,
+        "/api/v1/corrections/": 200,
+        f"/api/v1/corrections/?paper={slug}": 200,
+        f"/api/v1/papers/{hidden.slug}/": 404,
+        f"/api/v1/papers/{hidden.slug}/versions/1/": 404,
+        f"/api/v1/claims/?paper={hidden.slug}": 200,
+        f"/api/v1/corrections/?paper={hidden.slug}": 404,
     }
     for public_id in VersionClaim.objects.values_list("public_id", flat=True).distinct():
         urls[f"/claims/{public_id}/"] = 200
         urls[f"/claims/{public_id}/cite/"] = 200
         urls[f"/claims/{public_id}/cite.bib"] = 200
+        urls[f"/api/v1/claims/{public_id}/"] = 200
     for public_id in Claim.objects.filter(paper=hidden).values_list("public_id", flat=True):
         urls[f"/claims/{public_id}/"] = 404
         urls[f"/claims/{public_id}/cite/"] = 404
+        urls[f"/api/v1/claims/{public_id}/"] = 404
     return urls
 
 

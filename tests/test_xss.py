@@ -466,6 +466,34 @@ def test_exports_are_not_served_as_html(client, hostile_paper):
 
 
 @pytest.mark.parametrize("hostile_paper", CORPUS, indirect=True)
+def test_the_api_carries_hostile_fields_as_inert_json(client, hostile_paper):
+    """R15, R16: the claims API gives every field back exactly, as JSON that holds no markup
+    (<, > and & escaped), served as JSON and never sniffed; its docs page shows none of it."""
+    payload = hostile_paper
+    claim_id = Paper.objects.get(slug="hostile").claims.get().public_id
+    urls = ["/api/v1/papers/", "/api/v1/papers/hostile/", "/api/v1/papers/hostile/versions/1/"]
+    urls += ["/api/v1/claims/?tag=hostile", f"/api/v1/claims/{claim_id}/"]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Type"] == "application/json; charset=utf-8", url
+        assert response["X-Content-Type-Options"] == "nosniff", url
+        assert not {"<", ">"} & set(response.content.decode()), url
+    paper = client.get("/api/v1/papers/hostile/").json()
+    assert (paper["title"], paper["byline"], paper["standfirst"]) == (
+        payload[:300],
+        payload[:300],
+        payload,
+    )
+    claim = client.get(f"/api/v1/claims/{claim_id}/").json()
+    assert claim["note"] == payload and claim["tags"][0]["name"] == payload[:80]
+    assert claim["sources"][0]["title"] == payload[:300]
+    assert claim["sources"][0]["url"] == HOSTILE_URL
+    docs = client.get("/api/v1/docs/").content.decode()
+    assert violations(docs, page=True) == []
+
+
+@pytest.mark.parametrize("hostile_paper", CORPUS, indirect=True)
 def test_hostile_corrections_reach_the_log_and_its_feed_only_as_text(client, editor, hostile_paper):
     """R15, R16: the corrections log and its feed show notes, titles and claims as text."""
     paper = Paper.objects.get(slug="hostile")

@@ -9,11 +9,22 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from ninja import NinjaAPI, Path, Query
 from ninja.errors import HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 
 from papers.api import reading, schemas
 from papers.api.rate import ClientRate
 
 ERRORS = {400: schemas.Error, 404: schemas.Error, 429: schemas.Error}
+
+
+class InertJSON(JSONRenderer):
+    """JSON whose <, > and & are escaped (\\u003c…), as Django's json_script does: the same data
+    to any JSON reader, and no markup even to a client that sniffs it as HTML."""
+
+    def render(self, request, data, *, response_status):
+        text = super().render(request, data, response_status=response_status)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
 
 api = NinjaAPI(
     title="Standpoint claims API",
@@ -26,6 +37,7 @@ api = NinjaAPI(
     openapi_url="/schema/",
     docs_url=None,  # the documentation is a page of ours (papers/api/docs.py)
     throttle=[ClientRate()],
+    renderer=InertJSON(),
 )
 
 
@@ -66,7 +78,9 @@ def paginated(request, queryset, filters, to_items):
     def link(page):
         if not 1 <= page <= pages:
             return None
-        query = {**request.GET.dict(), "page": page, "limit": limit}
+        # The filters as understood (never what else the address held), then the page.
+        chosen = filters.model_dump(mode="json", exclude_none=True, exclude={"page", "limit"})
+        query = {**chosen, "page": page, "limit": limit}
         return reading.absolute(f"{request.path}?{urlencode(query)}")
 
     return {
