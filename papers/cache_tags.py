@@ -27,7 +27,8 @@ PAPERS = "list:papers"
 CLAIMS = "list:claims"
 TAGS = "list:tags"
 CORRECTIONS = "list:corrections"
-LISTS = (PAPERS, CLAIMS, TAGS, CORRECTIONS)
+FORECASTS = "list:forecasts"
+LISTS = (PAPERS, CLAIMS, TAGS, CORRECTIONS, FORECASTS)
 
 # The lists each readers' route belongs to, by view name (the one definition of a page's tags,
 # with `page_tags` below). Routes not named here are not readers' pages.
@@ -54,9 +55,29 @@ ROUTE_LISTS = {
     "papers:claim": (),
     "papers:claim-cite": (),
     "papers:claim-cite-file": (),
+    "papers:forecasts": (FORECASTS, TAGS),
+    # The read-only API (papers/api): the same papers, versions and claims as JSON.
+    "api:index": (),
+    "api:docs": (),
+    "api:openapi-json": (),
+    "api:papers": (PAPERS, TAGS),
+    "api:paper": (),
+    "api:version": (),
+    "api:claims": (CLAIMS, TAGS),
+    "api:claim": (),
+    "api:corrections": (CORRECTIONS, TAGS),
 }
 # Pages of one version: what they show changes only through a purge (see the module's doc).
-VERSION_ROUTES = {"papers:version", "papers:pdf", "papers:version-cite", "papers:version-cite-file"}
+VERSION_ROUTES = {
+    "papers:version",
+    "papers:pdf",
+    "papers:version-cite",
+    "papers:version-cite-file",
+    "api:version",
+}
+# Pages that change with the date alone (a forecast falls due): shared caches keep them no
+# longer than browsers do.
+DATED_ROUTES = {"papers:forecasts"}
 # Statuses a shared cache may keep: a 404 is kept too (the paper's publication purges it).
 KEPT_STATUSES = {200, 301, 304, 404}
 
@@ -103,7 +124,7 @@ def mark_shared(response, match):
     ):
         return
     shared = YEAR if match.view_name in VERSION_ROUTES else settings.STANDPOINT_SHARED_MAX_AGE
-    if response.status_code == 404:
+    if response.status_code == 404 or match.view_name in DATED_ROUTES:
         shared = settings.STANDPOINT_BROWSER_MAX_AGE
     patch_cache_control(
         response,
@@ -138,10 +159,20 @@ def tag_headers():
 # the pages under it; all of a paper's claims go as one wildcard rather than a path each.
 LIST_PATHS = {
     ALL: ["/*"],
-    PAPERS: ["/", "/papers/*", "/feed/", "/sitemap.xml"],
-    CLAIMS: ["/claims/*", "/sitemap.xml"],
-    TAGS: ["/", "/papers/*", "/claims/*", "/tags/*", "/corrections/*", "/sitemap.xml"],
-    CORRECTIONS: ["/corrections/*"],
+    PAPERS: ["/", "/papers/*", "/feed/", "/sitemap.xml", "/api/v1/papers/*"],
+    CLAIMS: ["/claims/*", "/sitemap.xml", "/api/v1/claims/*"],
+    TAGS: [
+        "/",
+        "/papers/*",
+        "/claims/*",
+        "/tags/*",
+        "/corrections/*",
+        "/forecasts/*",
+        "/sitemap.xml",
+        "/api/v1/*",
+    ],
+    CORRECTIONS: ["/corrections/*", "/api/v1/corrections/*"],
+    FORECASTS: ["/forecasts/*"],
 }
 
 
@@ -153,9 +184,9 @@ def paths(keys):
         if key in LIST_PATHS:
             found.extend(LIST_PATHS[key])
         elif kind == "paper":
-            found.append(f"/papers/{name}/*")
+            found += [f"/papers/{name}/*", f"/api/v1/papers/{name}/*"]
         elif kind == "tag":
             found.append(f"/tags/{name}/*")
         elif kind == "claim":
-            found.append("/claims/*")
+            found += ["/claims/*", "/api/v1/claims/*"]
     return list(dict.fromkeys(found))

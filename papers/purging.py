@@ -70,6 +70,15 @@ def paper_moved(paper, *, old_slug):
     purge({cache_tags.paper(old_slug), *paper_keys(paper), *cache_tags.LISTS})
 
 
+def forecast_resolved(paper, public_id):
+    """A forecast's outcome shows under the claim on every version's page, on the claim's
+    page, in the claims index and on the forecasts page."""
+    if not enabled():
+        return
+    keys = {cache_tags.paper(paper.slug), cache_tags.claim(public_id)}
+    purge({*keys, cache_tags.CLAIMS, cache_tags.FORECASTS})
+
+
 def tag_changed(tag, *, old_slug=None):
     """A tag's name or address edited, or the tag deleted (call before deleting it): its own
     page, every published paper and claim that shows it, and the lists."""

@@ -67,8 +67,15 @@ PAGES = [
     ("/corrections/feed/", {"list:corrections"}),
     ("/feed/", {"list:papers"}),
     ("/sitemap.xml", {"list:papers", "list:claims", "list:tags"}),
+    ("/api/v1/", set()),
+    ("/api/v1/papers/", {"list:papers", "list:tags"}),
+    ("/api/v1/papers/harbours/", {"paper:harbours"}),
+    ("/api/v1/claims/", {"list:claims", "list:tags"}),
+    ("/api/v1/claims/{claim}/", {"claim:{claim}"}),
+    ("/api/v1/corrections/", {"list:corrections", "list:tags"}),
 ]
 VERSION_PAGES = [
+    "/api/v1/papers/harbours/versions/1/",
     "/papers/harbours/v1/",
     "/papers/harbours/v1/cite/",
     "/papers/harbours/v1/cite.ris",
@@ -119,6 +126,13 @@ def test_a_version_page_of_a_withdrawn_paper_is_still_purged_not_frozen(anonymou
     assert b"withdrawn" in response.content
     assert "max-age=60" in directives(response)
     assert keys(response) == {"all", "paper:harbours"}
+
+
+def test_the_forecasts_page_is_kept_no_longer_than_a_minute_as_forecasts_fall_due(anonymous, paper):
+    response = anonymous.get("/forecasts/")
+    assert response.status_code == 200
+    assert {"public", "max-age=60", "s-maxage=60"} <= directives(response)
+    assert keys(response) == {"all", "list:forecasts", "list:tags"}
 
 
 def test_the_pdf_keeps_its_browser_lifetime_and_gets_a_year_in_shared_caches(anonymous, paper):

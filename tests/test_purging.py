@@ -20,7 +20,7 @@ from tests.factories import ClaimFactory, PaperFactory, SectionFactory, TagFacto
 
 pytestmark = pytest.mark.django_db
 
-LISTS = {"list:papers", "list:claims", "list:tags", "list:corrections"}
+LISTS = {"list:papers", "list:claims", "list:tags", "list:corrections", "list:forecasts"}
 PURGE = "papers.purging.purge_pages"
 
 
@@ -113,6 +113,7 @@ def test_publishing_purges_the_paper_its_claims_its_tags_and_the_lists(
         "list:papers",
         "list:claims",
         "list:tags",
+        "list:forecasts",
     }
 
 
@@ -219,6 +220,24 @@ def test_deleting_a_tag_purges_the_pages_that_showed_it(
         editor_client.post(f"/admin/papers/tag/{tag.pk}/delete/", {"post": "yes"})
     assert not Tag.objects.filter(slug="nato").exists()
     assert varnish.keys() == {"tag:nato", "paper:harbours", *LISTS}
+
+
+def test_a_forecast_resolved_purges_its_papers_pages_its_claim_and_the_lists_showing_it(
+    varnish, editor, other_editor, django_capture_on_commit_callbacks
+):
+    paper = publish_harbours(editor)
+    claim = paper.claims.get()
+    claim.kind, claim.due = "predictive", datetime.date(2020, 1, 1)
+    claim.save()
+    workflow.publish_correction(paper, by=editor, note="The claim is a forecast.")
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.resolve_forecast(claim, by=other_editor, outcome="came_true", note="It held.")
+    assert varnish.keys() == {
+        "paper:harbours",
+        claim_key(paper),
+        "list:claims",
+        "list:forecasts",
+    }
 
 
 def test_nothing_is_purged_before_the_change_commits(
@@ -336,6 +355,7 @@ def test_cloudflare_purges_the_tags_of_a_publication(
         "list:papers",
         "list:claims",
         "list:tags",
+        "list:forecasts",
     }
 
 
@@ -380,15 +400,21 @@ def test_cloudfront_invalidates_the_addresses_the_tags_name(
     assert batch.find("cf:CallerReference", namespace).text
     assert set(paths) == {
         "/papers/harbours/*",
+        "/api/v1/papers/harbours/*",
         "/claims/*",
+        "/api/v1/claims/*",
         "/tags/nato/*",
         "/tags/ports/*",
         "/",
         "/papers/*",
         "/feed/",
         "/sitemap.xml",
+        "/api/v1/papers/*",
         "/tags/*",
         "/corrections/*",
+        "/api/v1/corrections/*",
+        "/forecasts/*",
+        "/api/v1/*",
     }
     today = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d")
     authorization = request.headers["Authorization"]

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 
-from papers import forecasts, pagecache, permissions
+from papers import forecasts, pagecache, permissions, purging
 from papers.models import DueNotice, Event, Resolution
 from papers.notifications import notify
 from papers.workflow.base import NotAllowed, WorkflowError, WrongStage, editors_of, event, lock
@@ -46,6 +46,7 @@ def resolve_forecast(claim, *, by, outcome, note, sources=()):
             resolved_by_name=actor_name(by),
         )
         pagecache.public_changed()
+        purging.forecast_resolved(paper, claim.public_id)
         event(
             paper,
             Event.Action.RESOLVE_FORECAST,
