@@ -31,6 +31,10 @@ def leaky(editor, reviewer):
         paper=paper, position=1, heading="Outlook", body="Deterrence will hold for a decade."
     )
     ClaimFactory(section=first).tags.set([nato])
+    forecast = ClaimFactory(
+        section=first, quote="Russia has not attacked a NATO member.", kind="predictive"
+    )
+    forecast.tags.set([nato])
     moving = ClaimFactory(section=second, quote="Deterrence will hold for a decade.")
     workflow.publish_paper(approved(paper), by=None, note="First edition.")
     first.body += " Sweden joined NATO in 2024."
@@ -49,6 +53,7 @@ def leaky(editor, reviewer):
     second.body = f"Deterrence will hold for a decade, says {MARKER}."
     second.save()
     moving.quote = f"says {MARKER}"
+    Claim.objects.filter(pk=forecast.pk).update(due="2020-01-01", resolves_when=f"If {MARKER}")
     moving.save()
     anchoring.reanchor_section(second)
     moving.refresh_from_db()
@@ -63,7 +68,10 @@ def leaky(editor, reviewer):
     hidden = PaperFactory(slug="hidden-paper", title=f"Hidden {MARKER}", standfirst=MARKER)
     hidden.tags.set([nato])
     section = SectionFactory(paper=hidden, heading=MARKER, body=f"Text {MARKER} here.")
-    ClaimFactory(section=section, quote=f"Text {MARKER} here.").tags.set([nato])
+    hidden_forecast = ClaimFactory(
+        section=section, quote=f"Text {MARKER} here.", kind="predictive", due="2020-01-01"
+    )
+    hidden_forecast.tags.set([nato])
 
     # The marker is really stored everywhere the test says it is.
     assert Comment.objects.filter(body__contains=MARKER).count() == 2  # + the concern's thread
@@ -108,6 +116,11 @@ def public_urls(paper, hidden):
         f"/corrections/?paper={slug}": 200,
         "/corrections/?tag=nato": 200,
         "/corrections/feed/": 200,
+        "/forecasts/": 200,
+        f"/forecasts/?paper={slug}": 200,
+        "/forecasts/?tag=nato&outcome=open": 200,
+        "/forecasts/?outcome=due": 200,
+        f"/forecasts/?paper={hidden.slug}": 200,
         f"/corrections/?paper={hidden.slug}": 404,
         "/sitemap.xml": 200,
         "/robots.txt": 200,
@@ -187,3 +200,5 @@ def test_the_published_text_is_what_readers_get(leaky):
     assert "Sweden joined NATO in 2024." in content
     assert "Deterrence will hold for a decade." in content
     assert Paper.objects.get(pk=paper.pk).stage == Paper.Stage.CHANGES_REQUESTED
+    forecasts = Client().get("/forecasts/?tag=nato").content.decode()
+    assert "Russia has not attacked a NATO member." in forecasts and "1 forecast" in forecasts

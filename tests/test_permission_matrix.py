@@ -87,6 +87,15 @@ MATRIX = [
     ("get", "/corrections/?paper={draft}", None, NOBODY),
     ("get", "/corrections/feed/", None, EVERYONE),
     ("post", "/corrections/", {}, expect(405, 405, 405, 405, 405, 405)),
+    ("get", "/forecasts/", None, EVERYONE),
+    ("get", "/forecasts/?paper={live}&tag=nato&outcome=due", None, EVERYONE),
+    ("get", "/forecasts/?paper={draft}", None, EVERYONE),  # says "no such paper", as for any
+    ("post", "/forecasts/", {}, expect(405, 405, 405, 405, 405, 405)),
+    # Resolving a published forecast: editors, and reviewers assigned to its paper (the live
+    # paper's reviewer is not among the personas: "assigned" reviews the paper in review).
+    ("get", "/forecasts/{forecast}/resolve/", None, expect(302, 403, 403, 403, 200, 200)),
+    ("post", "/forecasts/{forecast}/resolve/", {}, expect(302, 403, 403, 403, 200, 200)),
+    ("get", "/forecasts/{claim}/resolve/", None, expect(302, 404, 404, 404, 404, 404)),
     ("get", "/sitemap.xml", None, EVERYONE),
     ("get", "/robots.txt", None, EVERYONE),
     ("get", "/favicon.ico", None, expect(302, 302, 302, 302, 302, 302)),
@@ -230,6 +239,12 @@ def world(editor, reviewer, settings, tmp_path):
     live = PaperFactory(slug="live-paper")
     live.tags.add(nato)
     live_claim = ClaimFactory(section=SectionFactory(paper=live))
+    forecast = ClaimFactory(
+        section=live_claim.section,
+        quote="Russia has not attacked a NATO member.",
+        kind="predictive",
+        due="2020-01-01",
+    )
     workflow.publish_paper(approved(live), by=editor)
     live.refresh_from_db()
     workflow.assign_reviewer(live, ReviewerFactory(username="live_reviewer"), by=editor)
@@ -253,6 +268,7 @@ def world(editor, reviewer, settings, tmp_path):
         "claim": claim.public_id,
         "comment": comment.pk,
         "foreign_claim": live_claim.public_id,
+        "forecast": forecast.public_id,
         "foreign_comment": foreign_comment.pk,
         "live_pk": live.pk,
         "live_anchor": live_section.anchor,

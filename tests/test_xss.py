@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from papers import workflow
 from papers.claim_marks import mark_claims
-from papers.models import Paper
+from papers.models import Paper, VersionClaim
 from papers.rendering import html_to_text, render_markdown, render_plain, sanitize
 from tests.factories import (
     ClaimFactory,
@@ -513,6 +513,39 @@ def test_hostile_corrections_reach_the_log_and_its_feed_only_as_text(client, edi
     atom = "{http://www.w3.org/2005/Atom}"
     for element in [*feed.iter(f"{atom}summary"), *feed.iter(f"{atom}content")]:
         assert [v for v in violations(element.text) if v != "<ins> element"] == []
+
+
+# The forecasts page's own markup: its chart (inline SVG, no script) and its filter form.
+FORECAST_PAGE_MARKUP = {
+    f"<{tag}> element"
+    for tag in ("svg", "g", "rect", "text", "title", "desc", "form", "label", "select", "option")
+}
+FORECAST_PAGE_MARKUP |= {"<button> element", "<caption> element"}
+
+
+@pytest.mark.parametrize("hostile_paper", CORPUS, indirect=True)
+def test_hostile_forecasts_and_resolutions_reach_pages_only_as_text(client, editor, hostile_paper):
+    """R15, R16: a forecast's criteria, and its resolution's note and sources, show as text on
+    the versions, the claim's page and /forecasts/ (whose chart draws the figures, not words)."""
+    paper = Paper.objects.get(slug="hostile")
+    claim = paper.claims.get()
+    claim.kind, claim.due, claim.resolves_when = "predictive", "2020-01-01", hostile_paper
+    claim.save()
+    workflow.publish_correction(paper, by=editor, note="Now a forecast.")
+    forecast = VersionClaim.objects.get(version__number=2, public_id=claim.public_id)
+    source = {"title": hostile_paper[:300], "url": HOSTILE_URL}
+    workflow.resolve_forecast(
+        forecast, by=editor, outcome="partly", note=hostile_paper, sources=[source]
+    )
+    for url in ["/papers/hostile/", "/papers/hostile/v2/", f"/claims/{claim.public_id}/"]:
+        html = client.get(url).content.decode()
+        assert violations(html, page=True) == [], url
+        assert 'href="https://example.org/?q=&quot;onmouseover' in html, url
+    for url in ["/forecasts/", "/forecasts/?paper=hostile&tag=hostile"]:
+        html = client.get(url).content.decode()
+        assert [v for v in violations(html, page=True) if v not in FORECAST_PAGE_MARKUP] == []
+    markdown = client.get("/papers/hostile/export.md").content.decode()
+    assert "resolutions:" in markdown
 
 
 def test_sources_refuse_non_web_urls(db):
