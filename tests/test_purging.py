@@ -8,8 +8,10 @@ import threading
 import urllib.request
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import Client
 
@@ -495,3 +497,36 @@ def test_varnish_refuses_a_purge_from_an_address_outside_its_acl(settings, live_
             purging.backend().purge(["paper:harbours"])
     finally:
         cache.stop()
+
+
+# --- By hand: manage.py purge_pages --------------------------------------------------------------
+
+
+def test_purge_pages_purges_the_keys_given_now(varnish):
+    out = StringIO()
+    call_command("purge_pages", "paper:harbours", "list:papers", stdout=out)
+    assert varnish.keys() == {"paper:harbours", "list:papers"}
+    assert out.getvalue() == "Purged list:papers, paper:harbours.\n"
+
+
+def test_purge_pages_all_empties_the_cache_in_one_key(varnish):
+    call_command("purge_pages", "all", "paper:harbours", stdout=StringIO())
+    assert varnish.keys() == {"all"}
+
+
+@pytest.mark.parametrize("key", ["harbours", "paper:", "paper:a b", "list:Papers", "everything"])
+def test_purge_pages_refuses_what_is_no_tag_and_purges_nothing(varnish, key):
+    with pytest.raises(CommandError, match="Not a cache tag"):
+        call_command("purge_pages", "paper:harbours", key)
+    assert varnish.requests == []
+
+
+def test_purge_pages_says_when_the_cache_refused(varnish):
+    varnish.status = 403
+    with pytest.raises(CommandError, match="answered 403"):
+        call_command("purge_pages", "all")
+
+
+def test_purge_pages_needs_a_shared_cache(recorder):
+    with pytest.raises(CommandError, match="STANDPOINT_PURGE_BACKEND"):
+        call_command("purge_pages", "all")
