@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.test import Client
 
 from papers import permissions
-from papers.models import Assessment, Claim, Comment, Event, Paper, Review, Version
+from papers.models import Assessment, Claim, Comment, Event, Paper, Resolution, Review, Version
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +96,15 @@ def test_the_demo_paper_page_shows_every_claim_marked(settings):
     load_demo()
     html = Client().get("/papers/baltic-states-nato/").content.decode()
     assert html.count('<sup class="claim-ref">') == Claim.objects.count()
+
+
+def test_the_demo_shows_a_forecast_that_came_due_and_one_resolved(settings):
+    settings.DEBUG = True
+    load_demo()
+    page = Client().get("/forecasts/?paper=baltic-states-nato").content.decode()
+    assert "Came true: 1" in page and "Due, not yet resolved: 1" in page
+    assert "The threat of Russian invasion is real and acute." in page
+    (resolved,) = Resolution.objects.all()
+    assert resolved.outcome == "came_true"
+    claim_page = Client().get(f"/claims/{resolved.public_id}/").content.decode()
+    assert "Forecast resolved: came true" in claim_page

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from papers import documents, importing, permissions, workflow
-from papers.models import Claim, Paper, Source
+from papers.models import Claim, Paper, Source, VersionClaim
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 ACCOUNTS = {
@@ -103,6 +103,16 @@ class Story:
         self._answer_threads(second["reply"])
         workflow.approve_paper(self.paper, by=self.editor)
         workflow.publish_correction(self.paper, by=self.editor, note=self.story["correction"])
+        self._resolve(self.story["resolution"])
+
+    def _resolve(self, resolution):
+        """A forecast of the published version, resolved after its date (papers.forecasts)."""
+        self.paper.refresh_from_db()
+        forecast = VersionClaim.objects.get(
+            version=self.paper.live_version, quote__startswith=resolution["claim"]
+        )
+        fields = {key: resolution[key] for key in ("outcome", "note", "sources")}
+        workflow.resolve_forecast(forecast, by=self.editor, **fields)
 
     def _review(self, round_):
         review = self.paper.reviews.get(round=self._round(), reviewer=self.reviewer)
