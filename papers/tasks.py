@@ -64,6 +64,10 @@ log = logging.getLogger(__name__)
 # The keyword that carries an attempt's number to the next one; the task function never sees it.
 ATTEMPT = "_attempt"
 MAX_BACKOFF = 60 * 60
+# Added to a failed attempt's error, and so to the traceback its result keeps: whether another
+# attempt follows (the admin runs only the last one of a task again).
+RETRY_QUEUED = "Another attempt is queued."
+GAVE_UP = "No other attempt follows."
 JITTER = 0.1
 
 
@@ -89,12 +93,15 @@ def retried(
                 return func(*args, **kwargs)
             except retry_on as error:
                 if number < attempts and not isinstance(error, give_up_on):
-                    _again(this, number, args, kwargs, backoff_seconds(backoff, number), error)
-                else:
-                    log.error(
-                        "task.gave_up",
-                        extra={"task": this.module_path, "attempts": number, "error": repr(error)},
-                    )
+                    delay = backoff_seconds(backoff, number)
+                    if _again(this, number, args, kwargs, delay, error):
+                        error.add_note(f"Attempt {number} of {attempts}. {RETRY_QUEUED}")
+                        raise
+                log.error(
+                    "task.gave_up",
+                    extra={"task": this.module_path, "attempts": number, "error": repr(error)},
+                )
+                error.add_note(f"Attempt {number} of {attempts}. {GAVE_UP}")
                 raise
 
         # Read back by the admin to say which attempt a result was and whether more follow.
@@ -121,18 +128,24 @@ def attempt_number(kwargs):
     return kwargs.get(ATTEMPT, 1)
 
 
+def retry_queued(traceback):
+    """Whether the failed attempt with this traceback was followed by another one."""
+    return RETRY_QUEUED in traceback
+
+
 def _again(this, number, args, kwargs, delay, error):
+    """Queue the next attempt; returns whether it was queued."""
     if not this.get_backend().supports_defer:
         # The immediate backend runs tasks inside the request that queued them.
         log.warning("task.not_retried", extra={"task": this.module_path, "error": repr(error)})
-        return
+        return False
     run_after = timezone.now() + timedelta(seconds=delay)
     try:
         this.using(run_after=run_after).enqueue(*args, **kwargs, **{ATTEMPT: number + 1})
     except Exception:
         # The attempt's own failure is still recorded; only its retry is lost.
         log.exception("task.retry_not_queued", extra={"task": this.module_path})
-        return
+        return False
     log.warning(
         "task.retry",
         extra={
@@ -142,6 +155,7 @@ def _again(this, number, args, kwargs, delay, error):
             "error": repr(error),
         },
     )
+    return True
 
 
 def enqueue_on_commit(task_, *args, **kwargs):

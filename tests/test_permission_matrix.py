@@ -10,6 +10,7 @@ from io import BytesIO
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django_tasks_db.models import DBTaskResult, get_date_max
 from PIL import Image
 
 from papers import typesetting, workflow
@@ -199,6 +200,9 @@ MATRIX = [
         {},
         expect(302, 302, 302, 302, 302, 302),
     ),
+    # Background tasks: editors read each result and its error (papers/admin/tasks.py).
+    ("get", "/admin/django_tasks_database/dbtaskresult/", None, ADMIN_PAGE),
+    ("get", "/admin/django_tasks_database/dbtaskresult/{task}/change/", None, ADMIN_PAGE),
     # The claims API: published content for everyone, the same answer whoever asks; read-only.
     ("get", "/api/v1/", None, EVERYONE),
     ("get", "/api/v1/schema/", None, EVERYONE),
@@ -261,6 +265,15 @@ def world(editor, reviewer, settings, tmp_path):
     link, token = workflow.create_share_link(draft, by=editor)
     revoked, revoked_token = workflow.create_share_link(draft, by=editor)
     workflow.revoke_share_link(revoked, by=editor)
+    task = DBTaskResult.objects.create(
+        task_path="papers.notifications.send_email",
+        args_kwargs={"args": ["Subject", "Body", "editor@example.org"], "kwargs": {}},
+        backend_name="default",
+        run_after=get_date_max(),
+        status="FAILED",
+        exception_class_path="builtins.ConnectionRefusedError",
+        traceback="ConnectionRefusedError: [Errno 111] Connection refused",
+    )
     return {
         "live": live.slug,
         "draft": draft.slug,
@@ -275,6 +288,7 @@ def world(editor, reviewer, settings, tmp_path):
         "token": token,
         "revoked_token": revoked_token,
         "link": link.pk,
+        "task": task.pk,
     }
 
 

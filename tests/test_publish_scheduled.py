@@ -106,3 +106,18 @@ def test_a_paper_published_by_an_overlapping_run_is_not_published_twice(monkeypa
     published, refused = workflow.publish_due()
     assert [v.paper.slug for v in published] == ["first"] and refused == []
     assert list(second.versions.values_list("number", "note")) == [(1, "The other run.")]
+
+
+def test_the_periodic_task_publishes_what_is_due_through_the_queue(task_queue, settings):
+    settings.PERIODIC_TASKS = {"papers.scheduling.publish_due_papers": 60}
+    paper = scheduled(at=timezone.now() - timedelta(minutes=1))
+    call_command("run_periodic", "--once", stdout=StringIO())
+    paper.refresh_from_db()
+    assert paper.live_version is None  # queued, not run by the scheduler itself
+    task_queue.run()
+    [result] = task_queue.results()
+    assert result.status == "SUCCESSFUL"
+    assert result.return_value == {"published": ["scheduled-paper v1"], "refused": []}
+    paper.refresh_from_db()
+    assert paper.live_version.note == "Scheduled publication."
+    assert Client().get(f"/papers/{paper.slug}/").status_code == 200

@@ -601,3 +601,31 @@ def test_no_attribute_injecting_markdown_extension_is_enabled():
     names = {ext.rsplit(".", 1)[-1] for ext in map(str, settings.MARKDOWNX_MARKDOWN_EXTENSIONS)}
     assert not names & {"attr_list", "md_in_html", "extra"}
     assert settings.MARKDOWNX_MARKDOWNIFY_FUNCTION == "papers.rendering.render_markdown"
+
+
+@pytest.mark.parametrize("hostile_paper", CORPUS, indirect=True)
+def test_hostile_titles_reach_the_pdf_pending_page_and_the_task_admin_only_as_text(
+    client, editor_client, task_queue, hostile_paper
+):
+    """R15, R16: the page saying a PDF is being typeset, and a failed task's arguments and
+    error in the editors' admin, show user-written text only as text."""
+    from django.utils.html import escape
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    response = client.get("/papers/hostile/v1/paper.pdf")
+    assert response.status_code == 503
+    assert violations(response.content.decode(), page=True) == []
+    failed = DBTaskResult.objects.create(
+        task_path="papers.notifications.send_email",
+        args_kwargs={"args": [hostile_paper[:300], hostile_paper, "a@example.org"], "kwargs": {}},
+        backend_name="default",
+        run_after=get_date_max(),
+        status="FAILED",
+        exception_class_path="smtplib.SMTPDataError",
+        traceback=f"smtplib.SMTPDataError: (554, {hostile_paper!r})",
+    )
+    admin = "/admin/django_tasks_database/dbtaskresult/"
+    for url in [admin, f"{admin}?status__exact=FAILED", f"{admin}{failed.pk}/change/"]:
+        html = editor_client.get(url).content.decode()
+        assert "<" not in hostile_paper or hostile_paper not in html, url
+    assert escape(f"(554, {hostile_paper!r})") in html

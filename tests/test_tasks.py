@@ -1,0 +1,260 @@
+"""How background work runs (papers.tasks): the retry policy, tasks queued after commit, the
+periodic schedule and its command, and failed tasks in the editors' admin. The database queue,
+run by django-tasks-db's own worker."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from papers import tasks
+from papers.tasks import ATTEMPT, enqueue_on_commit, retried
+from tests.factories import ReviewerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# What the tasks below have been asked to do, by whom, in this process (the worker runs here).
+CALLS = []
+
+
+@retried(attempts=3, backoff=10)
+def flaky(failures):
+    """Fails its first `failures` calls."""
+    CALLS.append("flaky")
+    if CALLS.count("flaky") <= failures:
+        raise ConnectionError(f"failure {CALLS.count('flaky')}")
+    return "done"
+
+
+@retried(attempts=5, backoff=10, retry_on=(ConnectionError,), give_up_on=(ConnectionResetError,))
+def picky(error):
+    CALLS.append("picky")
+    raise {"reset": ConnectionResetError, "value": ValueError, "refused": ConnectionError}[error]()
+
+
+@retried(attempts=2, backoff=10)
+def tick():
+    CALLS.append("tick")
+
+
+@pytest.fixture(autouse=True)
+def _no_calls():
+    CALLS.clear()
+
+
+def statuses(queue):
+    return [r.status for r in queue.results()]
+
+
+def delay_of(result):
+    return (result.run_after - result.enqueued_at).total_seconds()
+
+
+class TestRetries:
+    def test_a_failing_task_is_retried_with_exponential_backoff_until_it_succeeds(self, task_queue):
+        flaky.enqueue(2)
+        task_queue.run()
+        [retry] = task_queue.waiting()
+        assert 9 <= delay_of(retry) <= 11
+        task_queue.run()  # not due yet
+        assert CALLS == ["flaky"]
+        task_queue.make_due()
+        task_queue.run()
+        [retry] = task_queue.waiting()
+        assert 18 <= delay_of(retry) <= 22
+        task_queue.make_due()
+        task_queue.run()
+        assert statuses(task_queue) == ["FAILED", "FAILED", "SUCCESSFUL"]
+        assert [r.args_kwargs for r in task_queue.results()] == [
+            {"args": [2], "kwargs": {}},
+            {"args": [2], "kwargs": {ATTEMPT: 2}},
+            {"args": [2], "kwargs": {ATTEMPT: 3}},
+        ]
+        assert task_queue.results()[-1].return_value == "done"
+
+    def test_each_failed_attempt_keeps_its_error_and_says_whether_another_follows(self, task_queue):
+        flaky.enqueue(5)
+        for _ in range(4):
+            task_queue.make_due()
+            task_queue.run()
+        first, second, last = task_queue.results()
+        assert statuses(task_queue) == ["FAILED"] * 3 and task_queue.waiting() == []
+        assert "ConnectionError: failure 1" in first.traceback
+        assert "Attempt 1 of 3. Another attempt is queued." in first.traceback
+        assert "Attempt 3 of 3. No other attempt follows." in last.traceback
+        assert tasks.retry_queued(second.traceback) and not tasks.retry_queued(last.traceback)
+
+    @pytest.mark.parametrize("error", ["reset", "value"])
+    def test_errors_outside_retry_on_or_in_give_up_on_are_not_retried(self, task_queue, error):
+        picky.enqueue(error)
+        task_queue.run()
+        assert statuses(task_queue) == ["FAILED"] and task_queue.waiting() == []
+        traceback = task_queue.results()[0].traceback
+        if error == "reset":  # retried errors that give up say so
+            assert "Attempt 1 of 5. No other attempt follows." in traceback
+        else:  # others pass through untouched
+            assert "Attempt" not in traceback
+
+    def test_backoff_doubles_up_to_an_hour_with_a_tenth_either_way(self):
+        for number, expected in [(1, 30), (2, 60), (3, 120), (8, 3600), (20, 3600)]:
+            delays = [tasks.backoff_seconds(30, number) for _ in range(50)]
+            assert all(expected * 0.9 <= delay <= expected * 1.1 for delay in delays)
+            assert len(set(delays)) > 1
+
+    def test_with_tasks_run_at_once_a_failure_is_not_retried(self):
+        result = flaky.enqueue(1)
+        assert result.status == "FAILED" and CALLS == ["flaky"]
+
+    def test_a_policy_needs_an_attempt(self):
+        with pytest.raises(ValueError):
+            retried(attempts=0)
+
+
+class TestAfterCommit:
+    def test_a_task_is_queued_only_once_the_transaction_commits(
+        self, task_queue, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            enqueue_on_commit(tick)
+            assert task_queue.results() == []
+        assert statuses(task_queue) == ["READY"]
+
+    def test_a_rolled_back_transaction_queues_nothing(
+        self, task_queue, django_capture_on_commit_callbacks
+    ):
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            pytest.raises(RuntimeError),
+            transaction.atomic(),
+        ):
+            enqueue_on_commit(tick)
+            raise RuntimeError("something later failed")
+        assert task_queue.results() == []
+
+
+def run_periodic(*args):
+    out = StringIO()
+    call_command("run_periodic", *args, stdout=out)
+    return out.getvalue()
+
+
+class TestPeriodic:
+    @pytest.fixture(autouse=True)
+    def _schedule(self, settings):
+        settings.PERIODIC_TASKS = {"tests.test_tasks.tick": 60}
+
+    def test_each_interval_is_enqueued_once_whoever_asks(self, task_queue):
+        assert run_periodic("--once") == "Enqueued tests.test_tasks.tick\n"
+        assert run_periodic("--once") == ""  # the same minute: claimed already
+        task_queue.run()
+        assert CALLS == ["tick"] and statuses(task_queue) == ["SUCCESSFUL"]
+
+    def test_the_next_interval_enqueues_it_again(self, task_queue):
+        now = timezone.now()
+        assert tasks.enqueue_due(now) == ["tests.test_tasks.tick"]
+        assert tasks.enqueue_due(now + timezone.timedelta(seconds=60)) == ["tests.test_tasks.tick"]
+        assert len(task_queue.results()) == 2
+
+    @pytest.mark.parametrize(
+        "schedule",
+        [
+            {"tests.test_tasks.nothing": 60},
+            {"tests.test_tasks.CALLS": 60},
+            {"tests.test_tasks.tick": 0},
+        ],
+    )
+    def test_a_bad_schedule_is_one_line_and_enqueues_nothing(self, task_queue, settings, schedule):
+        settings.PERIODIC_TASKS = schedule
+        with pytest.raises(CommandError) as error:
+            call_command("run_periodic", "--once")
+        assert str(error.value).startswith("PERIODIC_TASKS: tests.test_tasks.")
+        assert "\n" not in str(error.value)
+        assert task_queue.results() == []
+
+
+# --- Failed tasks in the editors' admin --------------------------------------------------------
+
+TASKS_URL = "/admin/django_tasks_database/dbtaskresult/"
+
+
+def failed_chain(task_queue):
+    """A task that gave up after its three attempts, and one still waiting for its second."""
+    flaky.enqueue(10)
+    for _ in range(3):
+        task_queue.make_due()
+        task_queue.run()
+    picky.enqueue("refused")
+    task_queue.run()
+    return task_queue.results()
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+class TestAdmin:
+    def test_editors_see_each_failed_attempt_with_its_error(self, task_queue, editor_client):
+        failed_chain(task_queue)
+        page = editor_client.get(f"{TASKS_URL}?status__exact=FAILED").content.decode()
+        assert page.count("ConnectionError: failure") == 3
+        assert "1 of 3" in page and "3 of 3" in page and "1 of 5" in page
+
+    def test_an_attempts_page_shows_its_traceback_escaped(self, task_queue, editor_client):
+        picky.enqueue("refused")
+        task_queue.run()
+        failed = task_queue.results()[0]
+        failed.traceback += "\n<script>alert(1)</script>"
+        failed.save()
+        page = editor_client.get(f"{TASKS_URL}{failed.pk}/change/").content.decode()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+
+    def test_the_list_costs_the_same_queries_for_few_and_many_results(
+        self, task_queue, editor_client, django_assert_num_queries
+    ):
+        # The session and user, the editor check, the admin's app list (its permissions), the
+        # counts and the page of results, and the task filter's choices.
+        failed_chain(task_queue)
+        with django_assert_num_queries(11):
+            assert editor_client.get(TASKS_URL).status_code == 200
+        for n in range(20):
+            flaky.enqueue(n)
+        with django_assert_num_queries(11):
+            assert editor_client.get(TASKS_URL).status_code == 200
+
+    def test_running_a_task_again_queues_a_fresh_first_attempt_of_the_last_failure_only(
+        self, task_queue, editor_client
+    ):
+        results = failed_chain(task_queue)
+        waiting = task_queue.waiting()
+        response = editor_client.post(
+            TASKS_URL,
+            {"action": "run_again", "_selected_action": [r.pk for r in results]},
+            follow=True,
+        )
+        assert "Queued again: 1." in response.content.decode()
+        assert "Left alone: 4" in response.content.decode()
+        new = [r for r in task_queue.results() if r.pk not in {x.pk for x in results}]
+        assert [(r.task_path, r.args_kwargs, r.status) for r in new] == [
+            ("tests.test_tasks.flaky", {"args": [10], "kwargs": {}}, "READY")
+        ]
+        assert task_queue.waiting() == waiting
+
+    @pytest.mark.parametrize("who", ["reviewer", "staff"])
+    def test_only_editors_see_tasks_or_run_them_again(self, task_queue, who):
+        results = failed_chain(task_queue)
+        user = (
+            ReviewerFactory(username="r2")
+            if who == "reviewer"
+            else UserFactory(username="staff", is_staff=True)
+        )
+        client = client_for(user)
+        assert client.get(TASKS_URL).status_code == 302
+        assert client.get(f"{TASKS_URL}{results[0].pk}/change/").status_code == 302
+        client.post(TASKS_URL, {"action": "run_again", "_selected_action": [results[2].pk]})
+        assert len(task_queue.results()) == len(results)
