@@ -24,7 +24,10 @@ class SiteSitemap(Sitemap):
 
 class PageSitemap(SiteSitemap):
     def items(self):
-        return ["papers:home", "papers:list", "papers:claims", "papers:tags", "papers:corrections"]
+        return [
+            *("papers:home", "papers:list", "papers:claims", "papers:tags"),
+            *("papers:corrections", "papers:forecasts"),
+        ]
 
     def location(self, name):
         return reverse(name)

@@ -39,6 +39,7 @@ PAGES = [
     Page("versions", "/papers/{paper}/versions/"),
     Page("diff", "/papers/{paper}/diff/1/2/"),
     Page("corrections", "/corrections/"),
+    Page("forecasts", "/forecasts/"),
     Page("claim-list", "/claims/"),
     Page("claim-list-by-kind", "/claims/?kind=factual"),
     Page("claim", "/claims/{claim}/"),
