@@ -395,6 +395,14 @@ def test_readers_see_when_each_link_was_checked_or_broke(cited, client):
     assert f'<time datetime="{today.isoformat()}">' in html
 
 
+def test_a_claims_page_says_the_same_of_its_sources(cited, draft, client):
+    check_sources()
+    first = draft.claims.order_by("pk").first()  # cites the good, missing and changing pages
+    html = client.get(f"/claims/{first.public_id}/").content.decode()
+    assert html.count("link checked on") == 2
+    assert html.count("link broken since") == 1
+
+
 def test_a_check_that_changes_what_readers_see_refreshes_cached_pages(cited, client, site):
     check_sources()
     first = client.get("/papers/draft-on-deterrence/")

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from papers import forecasts, pagecache, search, verdicts
+from papers import forecasts, link_status, pagecache, search, verdicts
 from papers.models import Claim, Tag, Version, VersionClaim
 from papers.rendering import squash
 
@@ -75,6 +75,9 @@ def claim_detail(request, public_id):
         pk=last.version_id
     )
     entry = next((c for c in snapshot.get("claims", []) if c.get("id") == public_id), {})
+    checks = link_status.checks_for(s.get("url", "") for s in entry.get("sources", []))
+    for source in entry.get("sources", []):
+        source["link_check"] = checks.get(source.get("url", ""))
     names = {tag["slug"]: tag.get("name", tag["slug"]) for tag in snapshot.get("taxonomy", [])}
     removed_in = next((v for v in versions if v.number > last.version.number), None)
     context = {
