@@ -4,11 +4,15 @@ go to a real HTTP server on 127.0.0.1 that records them, and to a real Varnish."
 
 import datetime
 import json
+import os
+import subprocess
+import sys
 import threading
 import urllib.request
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -530,3 +534,49 @@ def test_purge_pages_says_when_the_cache_refused(varnish):
 def test_purge_pages_needs_a_shared_cache(recorder):
     with pytest.raises(CommandError, match="STANDPOINT_PURGE_BACKEND"):
         call_command("purge_pages", "all")
+
+
+# --- Settings for several machines ----------------------------------------------------------
+
+
+def settings_in(**env):
+    """Settings as a fresh process reads them from `env` (the outcome of `manage.py diffsettings`
+    for the keys asked, or its error)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "STANDPOINT_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", "diffsettings", "--all"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        env={**base, "DJANGO_DEBUG": "1", "DATABASE_URL": "sqlite:///:memory:", **env},
+    )
+
+
+def test_behind_pgbouncer_connections_are_not_kept_and_cursors_stay_client_side():
+    pooled = settings_in(DATABASE_TRANSACTION_POOLING="1").stdout
+    assert "'CONN_MAX_AGE': 0" in pooled
+    assert "'DISABLE_SERVER_SIDE_CURSORS': True" in pooled
+    direct = settings_in().stdout
+    assert "'CONN_MAX_AGE': 60" in direct
+    assert "'DISABLE_SERVER_SIDE_CURSORS': False" in direct
+
+
+@pytest.mark.parametrize(
+    ("env", "error"),
+    [
+        ({"STANDPOINT_PURGE_BACKEND": "fastly"}, "STANDPOINT_PURGE_BACKEND must be"),
+        ({"STANDPOINT_PURGE_BACKEND": "varnish"}, "needs VARNISH_URLS"),
+        (
+            {"STANDPOINT_PURGE_BACKEND": "cloudflare", "CLOUDFLARE_ZONE_ID": "z"},
+            "needs CLOUDFLARE_API_TOKEN",
+        ),
+        (
+            {"STANDPOINT_PURGE_BACKEND": "cloudfront", "CLOUDFRONT_DISTRIBUTION_ID": "E1"},
+            "needs AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY",
+        ),
+    ],
+)
+def test_a_purge_backend_without_its_settings_stops_start_up(env, error):
+    result = settings_in(**env)
+    assert result.returncode != 0
+    assert error in result.stderr
