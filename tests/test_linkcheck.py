@@ -486,3 +486,22 @@ def test_the_desk_says_when_no_link_is_broken(editor_client):
     assert "No published claim cites a broken or changed page." in (
         editor_client.get("/admin/").content.decode()
     )
+
+
+def test_an_editor_accepts_a_changed_page_as_the_new_baseline(cited, site, editor_client):
+    check_sources()
+    site.changing = "rewritten"
+    check_sources()
+    changing = cited["/changing"]
+    response = editor_client.post(
+        "/admin/papers/source/",
+        {"action": "accept_pages", "_selected_action": [changing.pk]},
+        follow=True,
+    )
+    assert "1 source will take the page as the next check finds it." in response.content.decode()
+    assert Source.objects.get(pk=changing.pk).link_status == "changed"  # until it is checked
+    check_sources()
+    assert Source.objects.get(pk=changing.pk).link_status == "ok"
+    site.changing = "rewritten again"
+    check_sources()
+    assert Source.objects.get(pk=changing.pk).link_status == "changed"

@@ -400,6 +400,7 @@ class SourceAdmin(admin.ModelAdmin):
         "link_hash",
         "checked_url",
     ]
+    actions = ["accept_pages"]
 
     # A source is part of what reviewers vouch for in each paper that cites it.
     def save_model(self, request, obj, form, change):
@@ -416,6 +417,16 @@ class SourceAdmin(admin.ModelAdmin):
         paper_ids = _papers_citing(list(queryset.values_list("pk", flat=True)))
         super().delete_queryset(request, queryset)
         _shared_edit(request, paper_ids, "sources removed")
+
+    @admin.action(
+        description="Accept the selected pages as they are now (from the next link check)",
+        permissions=["change"],
+    )
+    def accept_pages(self, request, queryset):
+        # The next check takes the page it fetches as the new baseline.
+        count = queryset.exclude(link_hash="").update(link_hash="")
+        noun = "source" if count == 1 else "sources"
+        self.message_user(request, f"{count} {noun} will take the page as the next check finds it.")
 
 
 def _papers_citing(source_ids):
