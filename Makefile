@@ -15,9 +15,14 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The server, with a task worker and the periodic scheduler beside it (papers/tasks.py), so that
+# email, PDFs and scheduled publishing run as they do in production; Ctrl-C stops all three.
 run: $(STAMP)
 	$(DEV) $(PY) manage.py migrate --no-input
 	$(DEV) $(PY) manage.py load_demo
+	$(DEV) $(PY) manage.py db_worker --no-reload --interval 1 & worker=$$!; \
+	$(DEV) $(PY) manage.py run_periodic & periodic=$$!; \
+	trap 'kill $$worker $$periodic 2>/dev/null' EXIT INT TERM; \
 	$(DEV) $(PY) manage.py runserver 127.0.0.1:8000
 
 lint: $(STAMP)
