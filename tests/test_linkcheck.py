@@ -81,6 +81,10 @@ class Site:
             return 302, {"Location": "http://10.0.0.1/"}, b""
         if path == "/to-other-loopback":
             return 302, {"Location": f"http://127.0.0.2:{self.server.server_port}/good"}, b""
+        if path == "/to-hostile":
+            return 302, {"Location": "/good?<script>alert(1)</script>"}, b""
+        if path.startswith("/good?"):
+            return 200, {}, b"a good page"
         if path == "/changing":
             return 200, {}, self.changing.encode()
         if path == "/slow":
@@ -505,3 +509,25 @@ def test_an_editor_accepts_a_changed_page_as_the_new_baseline(cited, site, edito
     site.changing = "rewritten again"
     check_sources()
     assert Source.objects.get(pk=changing.pk).link_status == "changed"
+
+
+def test_the_periodic_task_checks_every_cited_source(cited):
+    from papers import tasks
+    from papers.link_status import check_cited_sources
+
+    assert ("papers.link_status.check_cited_sources", check_cited_sources, 86400) in (
+        tasks.periodic_tasks()
+    )
+    result = check_cited_sources.enqueue()
+    assert result.return_value["broken"] == 2
+    assert set(statuses(cited).values()) == {"ok", "redirected", "broken", "refused"}
+
+
+def test_what_a_hostile_server_says_reaches_editors_only_as_text(cited, site, editor_client):
+    Source.objects.filter(pk=cited["/good"].pk).update(url=site.url("/to-hostile"))
+    check_sources()
+    source = Source.objects.get(pk=cited["/good"].pk)
+    assert source.link_status == "redirected" and "<script>" in source.link_note
+    page = editor_client.get(f"/admin/papers/source/{source.pk}/change/").content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
