@@ -1,7 +1,7 @@
 """The claims API under /api/v1/: what it shows (published content only, as published), how it
 filters and pages, and its HTTP manners (400s in JSON, throttling, CORS, ETags, read-only)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -42,7 +42,11 @@ def catalogue(editor, reviewer):
     ClaimSource.objects.create(claim=fact, source=report, use="supports")
     ClaimSource.objects.create(claim=fact, source=critique, use="qualifies")
     forecast = ClaimFactory(
-        section=outlook, quote="Deterrence will hold for a decade.", kind="predictive"
+        section=outlook,
+        quote="Deterrence will hold for a decade.",
+        kind="predictive",
+        due=date(2026, 1, 31),
+        resolves_when="No ally is attacked before the date.",
     )
     norm = ClaimFactory(
         section=outlook, quote="Allies ought to spend more on defence.", kind="normative"
@@ -158,6 +162,32 @@ def test_claims_carry_their_kind_tags_typed_sources_and_review_as_published(clie
     assert forecast["review"]["label"] == "Judged plausible by 1 reviewer"
     unchecked = claims[catalogue["norm"].public_id]["review"]
     assert unchecked["status"] == "unchecked" and unchecked["rating"] is None
+
+
+def test_a_forecast_says_when_it_is_due_and_how_it_turned_out(client, catalogue, editor):
+    public_id = catalogue["forecast"].public_id
+    forecast = get(client, f"/api/v1/claims/{public_id}/")["forecast"]
+    assert forecast == {
+        "due": "2026-01-31",
+        "resolves_when": "No ally is attacked before the date.",
+        "state": "due",
+        "state_label": "Due, not yet resolved",
+        "resolution": None,
+    }
+    sources = [{"title": "Annual report", "url": "https://example.org/report"}]
+    workflow.resolve_forecast(
+        catalogue["forecast"], by=editor, outcome="partly", note="Mostly held.", sources=sources
+    )
+    claims = {c["id"]: c for c in get(client, "/api/v1/claims/?kind=predictive")["results"]}
+    resolved = claims[public_id]["forecast"]
+    assert (resolved["state"], resolved["state_label"]) == ("partly", "Partly came true")
+    assert resolved["resolution"]["note"] == "Mostly held." and resolved["resolution"]["sources"]
+    assert resolved["resolution"]["resolved_by"] == "Eda"  # the editor, by name
+    version = get(client, "/api/v1/papers/forward-defence/versions/1/")
+    assert [c["forecast"]["state"] for c in version["claims"] if c["forecast"]] == ["partly"]
+    # Claims of other kinds have no forecast.
+    assert claims.keys() == {public_id}
+    assert get(client, f"/api/v1/claims/{catalogue['fact'].public_id}/")["forecast"] is None
 
 
 def test_only_published_words_appear_never_a_draft_or_a_withdrawn_paper(client, catalogue):
@@ -336,8 +366,11 @@ def test_other_pages_cost_a_fixed_number_of_queries(client, catalogue, django_as
     public_id = catalogue["norm"].public_id
     for url, queries in [
         ("/api/v1/papers/forward-defence/", 3),
-        ("/api/v1/papers/forward-defence/versions/2/", 3),
+        # With a forecast among the claims: its standing resolution, in one more query.
+        ("/api/v1/papers/forward-defence/versions/2/", 4),
         (f"/api/v1/claims/{public_id}/", 3),
+        (f"/api/v1/claims/{catalogue['forecast'].public_id}/", 4),
+        ("/api/v1/claims/", 4),
         ("/api/v1/corrections/", 8),
     ]:
         with django_assert_num_queries(queries):

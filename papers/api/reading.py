@@ -13,15 +13,15 @@ from django.db.models.fields.json import KeyTransform
 from django.http import Http404
 from django.urls import reverse
 
-from papers import corrections, evidence, verdicts
-from papers.models import Paper, Tag, Version, VersionClaim
+from papers import corrections, evidence, forecasts, verdicts
+from papers.models import Claim, Paper, Tag, Version, VersionClaim
 from papers.views.claims import claim_history
 
 # What a claim's line needs of its version and paper: never the stored body or snapshot.
 CLAIM_FIELDS = [
     *("public_id", "number", "quote", "kind", "status", "status_label", "version_id"),
     *("section_anchor", "section_heading", "paper__slug", "version__title"),
-    *("version__number", "version__published_at"),
+    *("version__number", "version__published_at", "due"),
 ]
 VERSION_FIELDS = ["paper", "number", "published_at", "is_correction", "note", "fingerprint"]
 
@@ -67,7 +67,14 @@ def claim_items(rows):
     """The API's view of published claim rows: one query for their versions' snapshot claims."""
     rows = list(rows)
     published = _snapshot_claims({row.version_id for row in rows})
-    return [_claim(row, *published[row.version_id]) for row in rows]
+    outcomes = _resolutions(rows)
+    return [_claim(row, *published[row.version_id], outcomes) for row in rows]
+
+
+def _resolutions(rows):
+    """{public id: standing Resolution} of the forecasts among `rows` (one query, if any)."""
+    ids = {row.public_id for row in rows if row.kind == Claim.Kind.PREDICTIVE}
+    return forecasts.current_resolutions(ids) if ids else {}
 
 
 def _snapshot_claims(version_ids):
@@ -91,7 +98,7 @@ def _snapshot_claims(version_ids):
     }
 
 
-def _claim(row, entries, tag_names):
+def _claim(row, entries, tag_names, outcomes):
     entry = entries.get(row.public_id, {})
     sources = entry.get("sources", [])
     review = entry.get("review") or {}
@@ -119,7 +126,31 @@ def _claim(row, entries, tag_names):
             "rating": verdicts.STATUSES.get(row.status, {}).get("rating"),
             "notes": review.get("notes", []),
         },
+        "forecast": _forecast(row, entry, outcomes.get(row.public_id)),
         "published_at": row.version.published_at,
+    }
+
+
+def _forecast(row, entry, resolution):
+    if row.kind != Claim.Kind.PREDICTIVE:
+        return None
+    state = forecasts.state_of(resolution and resolution.outcome, row.due)
+    return {
+        "due": row.due,
+        "resolves_when": entry.get("resolves_when", ""),
+        "state": state,
+        "state_label": forecasts.STATE_LABELS[state],
+        "resolution": resolution
+        and {
+            "outcome": resolution.outcome,
+            "label": resolution.get_outcome_display(),
+            "note": resolution.note,
+            "sources": [
+                {"title": s.get("title", ""), "url": s.get("url", "")} for s in resolution.sources
+            ],
+            "resolved_at": resolution.resolved_at,
+            "resolved_by": resolution.resolved_by_name,
+        },
     }
 
 
@@ -246,6 +277,8 @@ def version_detail(slug, number):
         .only(*CLAIM_FIELDS)
         .order_by("number")
     )
+    rows = list(rows)
+    outcomes = _resolutions(rows)
     entries = {entry["id"]: entry for entry in snapshot.get("claims", [])}
     names = {tag["slug"]: tag.get("name", tag["slug"]) for tag in snapshot.get("taxonomy", [])}
     return {
@@ -260,7 +293,7 @@ def version_detail(slug, number):
             {"anchor": s["anchor"], "heading": s["heading"], "body": s.get("body", "")}
             for s in snapshot.get("sections", [])
         ],
-        "claims": [_claim(row, entries, names) for row in rows],
+        "claims": [_claim(row, entries, names, outcomes) for row in rows],
     }
 
 

@@ -1,13 +1,14 @@
 """What the API answers and accepts, as Pydantic models: they validate the query parameters
 (a bad value is a 400 naming it) and are the OpenAPI schema readers of /api/v1/schema/ get."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
 
 from papers import verdicts
+from papers.forecasts import STATE_LABELS, Outcome
 from papers.models import Claim, ClaimSource
 
 # The largest page number and page size accepted; a larger `limit` is served as this many.
@@ -98,6 +99,30 @@ class Review(Schema):
     notes: list[str] = Field(description="Reviewers' published notes of concern.")
 
 
+class ResolutionSource(Schema):
+    title: str
+    url: str = ""
+
+
+class Resolution(Schema):
+    outcome: Literal[tuple(Outcome.values)]
+    label: str = Field(description="The outcome in words.")
+    note: str = Field(description="What happened, as readers read it.")
+    sources: list[ResolutionSource]
+    resolved_at: datetime
+    resolved_by: str = Field(description="Who recorded it.")
+
+
+class Forecast(Schema):
+    due: date | None = Field(description="When it is to be settled, if a date was set.")
+    resolves_when: str = Field(description="What will settle it, as published.")
+    state: Literal[tuple(STATE_LABELS)] = Field(
+        description="open, due (the date has passed, no resolution yet) or the outcome."
+    )
+    state_label: str
+    resolution: Resolution | None = Field(description="The standing resolution, the latest one.")
+
+
 class ClaimChange(Schema):
     version: int = Field(description="The version in which the claim changed.")
     published_at: datetime
@@ -123,6 +148,7 @@ class ClaimOut(Schema):
     sources: list[Source]
     evidence: str = Field(description="How its sources are used, in words.")
     review: Review
+    forecast: Forecast | None = Field(description="For a predictive claim: how it stands.")
     published_at: datetime = Field(description="When that version was published.")
 
 
