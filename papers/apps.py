@@ -8,7 +8,9 @@ class PapersConfig(AppConfig):
     verbose_name = "Papers"
 
     def ready(self):
-        from papers import audit  # noqa: F401  (connects the sign-in audit receivers)
+        # audit connects the sign-in audit receivers; similarity sets pg_trgm's threshold on
+        # each new database connection.
+        from papers import audit, similarity  # noqa: F401
 
 
 class EditorsAdminConfig(admin_apps.AdminConfig):

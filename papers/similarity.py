@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.backends.signals import connection_created
 from django.urls import reverse
 
 from papers.models import Paper, Version, VersionClaim
@@ -150,10 +151,23 @@ def similarity(a, b):
 # --- Matching -----------------------------------------------------------------------------------
 
 
+def _set_threshold(sender, connection, **kwargs):
+    """pg_trgm's `%` finds rows through the index by its own threshold, 0.3 unless set: ours,
+    set on each new connection, lets the index skip far more rows (bench/similarity.py). The
+    score is checked again in the query, so a connection without it (a pooler's) is only
+    slower, never wrong; `%` is ours alone, so no other query is changed."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [str(THRESHOLD)]
+            )
+
+
+connection_created.connect(_set_threshold, dispatch_uid="papers.similarity.threshold")
+
+
 def _matches_in_database(texts, paper_id):
-    """[(index of text, row id, public id, score)], by the GIN index of migration 0011: `%`
-    finds the rows over pg_trgm's own threshold (0.3) through the index, and the score is then
-    checked against ours."""
+    """[(index of text, row id, public id, score)], through the GIN index of migration 0011."""
     claims, papers = VersionClaim._meta.db_table, Paper._meta.db_table
     sql = f"""
         SELECT q.n - 1, c.id, c.public_id, similarity(papers_fold(c.quote), papers_fold(q.text))
