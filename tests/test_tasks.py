@@ -2,9 +2,16 @@
 periodic schedule and its command, and failed tasks in the editors' admin. The database queue,
 run by django-tasks-db's own worker."""
 
+import os
+import shutil
+import socket
+import subprocess
+import time
 from io import StringIO
 
+import django_rq
 import pytest
+import redis
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
@@ -258,3 +265,80 @@ class TestAdmin:
         assert client.get(f"{TASKS_URL}{results[0].pk}/change/").status_code == 302
         client.post(TASKS_URL, {"action": "run_again", "_selected_action": [results[2].pk]})
         assert len(task_queue.results()) == len(results)
+
+
+# --- Redis through RQ: the queue for several machines ------------------------------------------
+
+
+@retried(attempts=3, backoff=1)
+def quick_flaky(failures):
+    CALLS.append("quick_flaky")
+    if CALLS.count("quick_flaky") <= failures:
+        raise ConnectionError("not yet")
+    return "done"
+
+
+@pytest.fixture
+def redis_queue(settings, tmp_path):
+    """A throwaway redis-server on 127.0.0.1, and the tasks on it through django-tasks-rq."""
+    if not shutil.which("redis-server"):
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is missing")
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    connection = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            connection.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    settings.RQ_QUEUES = {"default": {"URL": url}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    yield
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def rq_worker_burst():
+    """What `manage.py rqworker default --with-scheduler --burst` runs, in this process."""
+    from django_rq import get_worker
+    from django_tasks_rq.backend import Job
+    from rq import SimpleWorker
+
+    get_worker("default", job_class=Job, worker_class=SimpleWorker).work(
+        burst=True, with_scheduler=True
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_redis_a_failed_task_is_retried_after_its_backoff_by_an_rq_worker(redis_queue):
+    first = quick_flaky.enqueue(1)
+    rq_worker_burst()
+    first.refresh()
+    assert first.status == "FAILED" and CALLS == ["quick_flaky"]
+    time.sleep(1.5)  # the backoff of one second, ±10%
+    rq_worker_burst()
+    assert CALLS == ["quick_flaky", "quick_flaky"]
+    queue = django_rq.get_queue("default")
+    assert (queue.failed_job_registry.count, queue.finished_job_registry.count) == (1, 1)
+    [finished] = queue.finished_job_registry.get_job_ids()
+    retry = quick_flaky.get_result(finished)
+    assert retry.status == "SUCCESSFUL" and retry.kwargs == {ATTEMPT: 2}
