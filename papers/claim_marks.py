@@ -10,7 +10,7 @@ from papers.rendering import _normalized, _tokenize, locate_quote, start_tag
 
 
 def claim_mark(claim, number):
-    """What `mark_claims` needs of a working-copy Claim (its tags prefetched) numbered `number`."""
+    """What `mark_claims` needs of a working-copy Claim numbered `number`."""
     return {
         "id": claim.public_id,
         "number": number,
@@ -18,16 +18,15 @@ def claim_mark(claim, number):
         "prefix": claim.prefix,
         "suffix": claim.suffix,
         "kind": claim.kind,
-        "tags": sorted(tag.slug for tag in claim.tags.all()),
     }
 
 
 def mark_claims(markup, claims):
     """Wrap each claim's words in <mark> elements and follow each with a numbered reference.
 
-    `claims` are dicts with id, number, quote, prefix, suffix, kind and tags (slugs). A quote
-    that spans inline markup (*emphasis*, links) becomes one <mark> per text run, the first
-    carrying the claim's anchor id. Returns the HTML and the ids of the claims placed.
+    `claims` are dicts with id, number, quote, prefix and suffix, and kind. A quote that spans
+    inline markup (*emphasis*, links) becomes one <mark> per text run, the first carrying the
+    claim's anchor id. Returns the HTML and the ids of the claims placed.
     """
     tokens = _tokenize(markup)
     raw = "".join(value for kind, value, _ in tokens if kind == "text")
@@ -82,20 +81,19 @@ def mark_claims(markup, claims):
 
 
 def _mark_tag(claim, *, first):
-    attrs = [
-        ("class", f"claim claim--{claim['kind']}"),
-        ("data-claim", claim["id"]),
-        ("data-kind", claim["kind"]),
-        ("data-tags", " ".join(claim.get("tags", []))),
-    ]
+    """A mark says which claim it belongs to once: the first by its id (`claim-<id>`), the
+    others of a claim split by inline markup by `data-claim`; the kind is in the class. Scripts
+    and the claim page read the claim from there; its tags and review are in its note."""
+    attrs = [("class", f"claim claim--{claim['kind']}")]
     if first:
         attrs.insert(0, ("id", f"claim-{claim['id']}"))
+    else:
+        attrs.append(("data-claim", claim["id"]))
     return start_tag("mark", attrs)
 
 
 def _reference(claim):
-    number, kind = claim["number"], claim["kind"]
-    return (
-        f'<sup class="claim-ref"><a href="#claim-note-{html.escape(claim["id"])}" '
-        f'aria-label="Claim {number}, {html.escape(kind)}">{number}</a></sup>'
-    )
+    """The claim's number after its words, a link to its note (which names the claim's kind
+    and number first), as a footnote's number is."""
+    ident, number = html.escape(claim["id"]), claim["number"]
+    return f'<a class="claim-ref" href="#claim-note-{ident}">{number}</a>'

@@ -88,7 +88,7 @@ class TestPaperPage:
         assert "Version 1" in html
         assert '<a href="#background">Background</a>' in html
         assert html.count('class="claim claim--factual"') == 1
-        assert 'class="claim-kind claim-kind--predictive">Predictive<' in html
+        assert ">Predictive claim 2</a>: " in html  # its note
         assert (
             '<link rel="canonical" href="http://127.0.0.1:8000/papers/draft-on-deterrence/">'
             in html

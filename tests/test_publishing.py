@@ -32,11 +32,12 @@ def test_the_version_body_marks_claims_with_kind_and_tags(draft, editor):
     claim = draft.claims.get(kind="predictive")
     claim.tags.add(TagFactory(slug="deterrence", name="Deterrence"))
     version = workflow.publish_paper(approved(draft), by=editor)
-    assert f'id="claim-{claim.public_id}"' in version.body_html
-    assert 'data-kind="predictive" data-tags="deterrence"' in version.body_html
-    assert f'id="claim-note-{claim.public_id}"' in version.body_html
-    # The quote spans *emphasis*: two runs, one anchor.
-    assert version.body_html.count(f'data-claim="{claim.public_id}"') == 2
+    body = version.body_html
+    assert f'<mark id="claim-{claim.public_id}" class="claim claim--predictive">' in body
+    note = body.split(f'<li id="claim-note-{claim.public_id}">')[1].split("</li>")[0]
+    assert ">Predictive claim 2</a>" in note and "Tags: Deterrence." in note
+    # The quote spans *emphasis*: two runs, one anchor; the second names its claim.
+    assert body.count(f'data-claim="{claim.public_id}"') == 1
 
 
 def test_later_edits_do_not_change_the_published_version(published, editor):

@@ -308,7 +308,7 @@ def claim_reviews(html):
 def test_readers_see_the_kinds_words_on_pages_json_ld_and_exports(argued):
     paper, ought, forecast = argued
     page, claim_page, exported = reader_texts(paper, ought)
-    assert "Review:</span> Argument checked by 1 reviewer" in page
+    assert "</a>: Argument checked by 1 reviewer." in page  # the claim's note
     assert "Argument checked by 1 reviewer" in claim_page
     assert exported == "Argument checked by 1 reviewer"
     assert claim_reviews(page) == {
@@ -335,9 +335,9 @@ def test_an_older_version_keeps_its_words_and_new_words_are_no_reassessment(
     client = Client()
     old = client.get(f"/papers/{paper.slug}/v2/").content.decode()
     new = client.get(f"/papers/{paper.slug}/v3/").content.decode()
-    assert "Review:</span> Checked by 1 reviewer: supported" in old
+    assert "</a>: Checked by 1 reviewer: supported." in old
     assert "Argument checked by 1 reviewer" not in old
-    assert "Review:</span> Argument checked by 1 reviewer" in new
+    assert "</a>: Argument checked by 1 reviewer." in new
     assert claim_reviews(old)["Estonia should spend more on defence."] == (
         "Checked by 1 reviewer: supported"
     )

@@ -222,20 +222,24 @@ def claim_history(appearances, versions):
     return history
 
 
-# The numbers after claims and footnote references: links, not words of the text.
+# The numbers after claims and footnote references: links, not words of the text. A claim's
+# number is an <a class="claim-ref">; in versions published before, and for footnotes, a <sup>
+# with one of these classes around the link.
 REFERENCE_CLASSES = {"claim-ref", "footnote-ref"}
 BLOCK_TAGS = {"p", "li", "blockquote", "pre", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"}
 
 
 class _ParagraphFinder(HTMLParser):
-    """Reads a version's stored body for the innermost block that holds a claim's mark."""
+    """Reads a version's stored body for the innermost block that holds a claim's mark. A claim's
+    first mark has the id `claim-<id>`, the others of a claim split by inline markup say
+    data-claim (as every mark of versions published before does)."""
 
     def __init__(self, public_id):
         super().__init__(convert_charrefs=True)
-        self.public_id = public_id
+        self.public_id, self.mark_id = public_id, f"claim-{public_id}"
         self.blocks = []  # open blocks, innermost last: [runs, holds the claim]
         self.marks = []  # open <mark>s: True for this claim's own
-        self.references = []  # open <sup>s: True for reference numbers
+        self.references = []  # open <sup>s and <a>s: True for reference numbers
         self.found = None
 
     def handle_starttag(self, tag, attrs):
@@ -243,11 +247,11 @@ class _ParagraphFinder(HTMLParser):
         if tag in BLOCK_TAGS:
             self.blocks.append([[], False])
         elif tag == "mark":
-            own = attrs.get("data-claim") == self.public_id
+            own = self.public_id == attrs.get("data-claim") or attrs.get("id") == self.mark_id
             self.marks.append(own)
             for block in self.blocks if own else ():
                 block[1] = True
-        elif tag == "sup":
+        elif tag in ("sup", "a"):
             classes = set((attrs.get("class") or "").split())
             self.references.append(bool(REFERENCE_CLASSES & classes))
 
@@ -258,7 +262,7 @@ class _ParagraphFinder(HTMLParser):
                 self.found = runs
         elif tag == "mark" and self.marks:
             self.marks.pop()
-        elif tag == "sup" and self.references:
+        elif tag in ("sup", "a") and self.references:
             self.references.pop()
 
     def handle_data(self, data):

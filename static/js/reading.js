@@ -12,14 +12,17 @@
   }
 
   // A click on a highlighted passage goes to its claim's note, as its number does. Clicks on a
-  // link inside the passage, and selections of its words, stay what they were.
+  // link inside the passage, and selections of its words, stay what they were. A claim's first
+  // mark names it by its id ("claim-<id>"), the rest of a split one by data-claim, as do all
+  // marks of versions published before.
   document.documentElement.classList.add("claims-clickable");
   document.addEventListener("click", function (event) {
-    var mark = event.target.closest && event.target.closest(".paper__body mark.claim[data-claim]");
+    var mark = event.target.closest && event.target.closest(".paper__body mark.claim");
     if (!mark || event.target.closest("a") || String(window.getSelection())) {
       return;
     }
-    var note = document.getElementById("claim-note-" + mark.getAttribute("data-claim"));
+    var id = mark.getAttribute("data-claim") || mark.id.replace(/^claim-/, "");
+    var note = id && document.getElementById("claim-note-" + id);
     if (note) {
       window.location.hash = note.id;
     }

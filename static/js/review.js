@@ -28,7 +28,7 @@
 
   function refsOf(id) {
     return Array.prototype.slice.call(
-      body.querySelectorAll('.claim-ref a[href="#claim-note-' + id + '"]')
+      body.querySelectorAll('a.claim-ref[href="#claim-note-' + id + '"]')
     );
   }
 

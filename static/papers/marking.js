@@ -49,7 +49,7 @@
     Object.keys(claims).forEach(function (id) {
       var claim = claims[id];
       var mark = document.getElementById("claim-" + id);
-      var ref = text.querySelector('.claim-ref a[href="#claim-note-' + id + '"]');
+      var ref = text.querySelector('a.claim-ref[href="#claim-note-' + id + '"]');
       if (!mark) {
         return;
       }
@@ -70,12 +70,18 @@
   }
 
   function claimOf(element) {
-    var ref = element.closest(".claim-ref a");
+    var ref = element.closest("a.claim-ref");
     if (ref) {
       return claims[(ref.getAttribute("href") || "").replace("#claim-note-", "")];
     }
-    var mark = element.closest("mark[data-claim]");
-    return mark ? claims[mark.getAttribute("data-claim")] : null;
+    var mark = element.closest("mark.claim");
+    return mark ? claims[markedClaim(mark)] : null;
+  }
+
+  // A claim's first mark names it by its id, the others of a claim split by inline markup by
+  // data-claim (papers/claim_marks.py).
+  function markedClaim(mark) {
+    return mark.getAttribute("data-claim") || mark.id.replace(/^claim-/, "");
   }
 
   text.addEventListener("click", function (event) {
@@ -91,7 +97,7 @@
     var mark = event.target.closest("mark[role=button]");
     if (mark && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
-      openClaim(claims[mark.getAttribute("data-claim")], mark);
+      openClaim(claims[markedClaim(mark)], mark);
     }
   });
 
@@ -328,7 +334,7 @@
         refresh(answer.data.html);
         var mark = document.getElementById("claim-" + answer.data.claim);
         var handle = mark && mark.getAttribute("role") === "button" ? mark
-          : text.querySelector('.claim-ref a[href="#claim-note-' + answer.data.claim + '"]');
+          : text.querySelector('a.claim-ref[href="#claim-note-' + answer.data.claim + '"]');
         opener = handle || document.getElementById("claim-note-" + answer.data.claim);
         dialog.close();
         if (mark) {
