@@ -138,10 +138,14 @@ def chart(record):
 
 
 def outcomes_in(version):
-    """{public id: standing Resolution} for the forecasts of one version, in one query."""
-    ids = VersionClaim.objects.filter(version=version, kind=Claim.Kind.PREDICTIVE)
-    found = Resolution.objects.current().filter(public_id__in=ids.values("public_id"))
-    return {resolution.public_id: resolution for resolution in found}
+    """{public id: standing Resolution} for the forecasts of one version: one query, none for a
+    version without forecasts (its snapshot says which claims are)."""
+    ids = [
+        claim["id"]
+        for claim in version.snapshot.get("claims", [])
+        if claim.get("kind") == Claim.Kind.PREDICTIVE
+    ]
+    return current_resolutions(ids) if ids else {}
 
 
 def with_outcomes(body_html, outcomes):

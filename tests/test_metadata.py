@@ -283,6 +283,7 @@ class TestSitemap:
             f"{SITE}/claims/",
             f"{SITE}/tags/",
             f"{SITE}/corrections/",
+            f"{SITE}/forecasts/",
             f"{SITE}/papers/draft-on-deterrence/",
             f"{SITE}/tags/nato/",
             *(f"{SITE}/claims/{claim.public_id}/" for claim in claims),
@@ -302,7 +303,7 @@ class TestSitemap:
         workflow.publish_paper(approved(gone), by=editor)
         workflow.withdraw_paper(gone, by=editor, reason="Retracted.")
         locations = set(self.locations(client))
-        lists = {"/", "/papers/", "/claims/", "/tags/", "/corrections/"}
+        lists = {"/", "/papers/", "/claims/", "/tags/", "/corrections/", "/forecasts/"}
         assert locations == {f"{SITE}{path}" for path in lists}
         for claim in [*draft.claims.all(), *gone.claims.all()]:
             assert f"{SITE}/claims/{claim.public_id}/" not in locations
