@@ -8,6 +8,7 @@ description) and results (the file to write).
 
 import datetime
 import platform
+import statistics
 import subprocess
 from pathlib import Path
 
@@ -60,39 +61,80 @@ def times(result, twin):
     return result["rps"] / twin["rps"] if twin and twin["rps"] else 0.0
 
 
+def wire_medians(rounds):
+    """A page's rounds ({"ours", "bare", "same"} wrk results each) summed up: each round's ratio
+    to the bare project (uncompressed size, and same bytes), their medians, and the figures of
+    the round whose ratio is the median."""
+    ratios = [times(r["ours"], r["bare"]) for r in rounds]
+    ratios_same = [times(r["ours"], r["same"]) for r in rounds]
+    ratio = statistics.median(ratios)
+    middle = min(range(len(rounds)), key=lambda n: abs(ratios[n] - ratio))
+    return {
+        "rounds": rounds,
+        "ratios": ratios,
+        "ratio": ratio,
+        "ratio_same": statistics.median(ratios_same),
+        "result": rounds[middle]["ours"],
+        "twin": rounds[middle]["bare"],
+        "twin_same": rounds[middle]["same"],
+    }
+
+
+def ratios_text(ratios):
+    return ", ".join(f"{x:.2f}" for x in ratios)
+
+
 def wire_table(wire):
     """Readers' papers in each coding: bytes per response (headers included, as wrk read them),
-    requests/s, and their ratio to the bare project serving the page's uncompressed size and
-    serving the very number of bytes sent."""
+    requests/s, and the median over the rounds of their ratio to the bare project serving the
+    page's uncompressed size and serving the very number of bytes sent."""
     lines = [
         "| page | coding | body bytes | bytes per response | requests/s "
-        "| bare, uncompressed size | × bare | bare, same bytes | × bare, same bytes | p50 | p99 "
-        "| errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| bare, uncompressed size | × bare (median) | × bare, each round "
+        "| bare, same bytes | × bare, same bytes (median) | p50 | p99 | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     for row in wire:
         r, twin, same = row["result"], row["twin"], row["twin_same"]
         per_response = r["read"] / r["requests"] if r["requests"] else 0
+        errors = sum(run["ours"]["non2xx"] for run in row["rounds"])
         lines.append(
             f"| {row['page']} `{row['path']}` | {row['coding']} | {row['bytes']} "
             f"| {per_response:.0f} | {r['rps']:.1f} | {twin['rps']:.1f} "
-            f"| {times(r, twin):.2f} | {same['rps']:.1f} | {times(r, same):.2f} "
-            f"| {fmt_ms(r['p50'])} | {fmt_ms(r['p99'])} | {r['non2xx']} |"
+            f"| {row['ratio']:.2f} | {ratios_text(row['ratios'])} | {same['rps']:.1f} "
+            f"| {row['ratio_same']:.2f} | {fmt_ms(r['p50'])} | {fmt_ms(r['p99'])} | {errors} |"
         )
     return "\n".join(lines)
 
 
+def wire_conditions(setup):
+    """How the pages on the wire were measured: rounds, CPUs, and the machine's other load."""
+    pinned = setup["pinned"]
+    placement = (
+        f"both gunicorns on CPU {pinned[0]} and wrk on CPU {pinned[1]} (`taskset`)"
+        if pinned
+        else "gunicorns and wrk where the kernel put them"
+    )
+    load = setup["load"]
+    return (
+        f"{setup['rounds']} rounds of {setup['duration']} s for each server, alternating which "
+        f"goes first; {placement}. Other work kept {load['before']:.0%} of the machine's CPUs "
+        f"busy just before these measurements and {load['after']:.0%} just after."
+    )
+
+
 def wire_targets(wire):
-    """The issue's targets for pages from the page cache, against the bare project."""
+    """The issue's targets for pages from the page cache, against the bare project (medians of
+    the rounds' ratios)."""
     by = {(row["page"], row["coding"]): row for row in wire}
     targets = []
     for page in ("demo paper", "long paper"):
         plain = by[(page, "identity")]
-        ratio = times(plain["result"], plain["twin"])
+        ratio = plain["ratio"]
         targets.append((f"{page} ≥ 0.9× bare project, uncompressed", f"{ratio:.2f}×", ratio >= 0.9))
         for coding in ("br", "gzip"):
             row = by[(page, coding)]
-            ratio = times(row["result"], row["twin"])
+            ratio = row["ratio"]
             targets.append(
                 (
                     f"{page} with `Accept-Encoding: {coding}` > 1.0× bare project "
@@ -207,6 +249,8 @@ the same time. "× bare" is then what our stack costs over Django's own minimum.
 ## Readers' pages on the wire
 
 {wire_text}
+
+{wire_conditions(setup["wire"])}
 
 Each page is asked without `Accept-Encoding` (identity), with `Accept-Encoding: br` and with
 `Accept-Encoding: gzip`; pages are compressed once, when rendered, and kept compressed

@@ -57,6 +57,16 @@ WORKERS = os.environ.get("WEB_CONCURRENCY", "4")
 COMMENT_POSTS_PER_THREAD = 250  # the comment-posting run stops after this many per wrk thread
 ONLY = os.environ.get("BENCH_ONLY", "")
 COMMENTS = 3000
+# Pages on the wire: rounds of a few seconds each, the bare project and ours alternating.
+WIRE_ROUNDS = int(os.environ.get("BENCH_WIRE_ROUNDS", "5"))
+WIRE_DURATION = int(os.environ.get("BENCH_WIRE_DURATION", "3"))
+# wrk on the last CPU this process may use, both gunicorns on the others (taskset): on shared
+# cores wrk and the workers take turns, and which server it starved moved "× bare" by a half
+# between runs. BENCH_PIN=0 leaves placement to the kernel.
+CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+PINNED = len(CPUS) >= 2 and bool(shutil.which("taskset")) and os.environ.get("BENCH_PIN") != "0"
+WRK_CPUS = str(CPUS[-1]) if PINNED else ""
+SERVER_CPUS = ",".join(map(str, CPUS[:-1])) if PINNED else ""
 
 if not shutil.which("wrk"):
     print("wrk is not installed. Install it with:  apt-get install -y wrk", file=sys.stderr)
@@ -214,10 +224,18 @@ def get(url, cookie=None, headers=None):
         return response.status, response.read()
 
 
+def pinned(command, cpus):
+    """`command` run on these CPUs only (their numbers, comma-separated), or anywhere if none."""
+    return ["taskset", "-c", cpus, *command] if cpus else command
+
+
 def start_gunicorn(app, env, log):
     """gunicorn -c gunicorn.conf.py <app> in its own process group, answering /healthz."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app],
+        pinned(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app],
+            SERVER_CPUS,
+        ),
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -254,8 +272,11 @@ DEMO_SLUG = "baltic-states-nato"
 
 
 def measure_wire(base, bare):
-    """The demo paper and the long paper from the page cache in each coding, each beside the
-    bare project serving the page's uncompressed size and the number of bytes sent."""
+    """The demo paper and the long paper from the page cache in each coding, against the bare
+    project serving the page's uncompressed size and the number of bytes sent: WIRE_ROUNDS
+    rounds, the bare project first in one and ours first in the next, so that neither always
+    runs in the other's wake or in the same moment of a neighbour's load; each ratio is the
+    median of the rounds' ratios."""
     wire = []
     for page, path in [("demo paper", f"/papers/{DEMO_SLUG}/"), ("long paper", f"/papers/{SLUG}/")]:
         sizes = {coding: len(get(base + path, headers=h)[1]) for coding, h in CODINGS}
@@ -263,15 +284,51 @@ def measure_wire(base, bare):
         for _, headers in CODINGS:  # every worker renders (or reads) the page first
             wrk(base + path, headers=[f"{k}: {v}" for k, v in headers.items()], duration=1)
         for coding, headers in CODINGS:
-            # Each run between its bare twins: on a busy machine, neighbours share its state.
-            twin, _ = wrk(f"{bare}/?bytes={sizes['identity']}")
-            result, _ = wrk(base + path, headers=[f"{k}: {v}" for k, v in headers.items()])
-            same = twin if coding == "identity" else wrk(f"{bare}/?bytes={sizes[coding]}")[0]
+            header_lines = [f"{k}: {v}" for k, v in headers.items()]
+            rounds = []
+            for n in range(WIRE_ROUNDS):
+                runs = {}
+                for who in ("bare", "ours") if n % 2 == 0 else ("ours", "bare"):
+                    if who == "bare":
+                        runs["bare"] = wrk(
+                            f"{bare}/?bytes={sizes['identity']}", duration=WIRE_DURATION
+                        )[0]
+                    else:
+                        runs["ours"] = wrk(
+                            base + path, headers=header_lines, duration=WIRE_DURATION
+                        )[0]
+                runs["same"] = (
+                    runs["bare"]
+                    if coding == "identity"
+                    else wrk(f"{bare}/?bytes={sizes[coding]}", duration=WIRE_DURATION)[0]
+                )
+                rounds.append(runs)
             wire.append(
                 {"page": page, "path": path, "coding": coding, "bytes": sizes[coding]}
-                | {"result": result, "twin": twin, "twin_same": same}
+                | report.wire_medians(rounds)
+            )
+            row = wire[-1]
+            print(
+                f"  {coding}: {report.ratios_text(row['ratios'])} × bare "
+                f"(median {row['ratio']:.2f})",
+                flush=True,
             )
     return wire
+
+
+def other_work(seconds=5.0):
+    """The share of the machine's CPUs busy over `seconds` while this benchmark runs nothing:
+    the load other work puts on the machine at the moment."""
+
+    def times():
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle and iowait
+        return sum(fields[:8]), idle
+
+    total, idle = times()
+    time.sleep(seconds)
+    total2, idle2 = times()
+    return 1 - (idle2 - idle) / max(total2 - total, 1)
 
 
 def worker_pids(master):
@@ -352,7 +409,9 @@ def wrk(url, *, headers=(), script=None, duration=DURATION, connections=CONNECTI
     if script:
         cmd += ["-s", str(script)]
     cmd.append(url)
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    result = subprocess.run(
+        pinned(cmd, WRK_CPUS), capture_output=True, text=True, timeout=duration + 60
+    )
     return parse_wrk(result.stdout), result.stdout
 
 
@@ -415,9 +474,18 @@ def main():
                 f"{row[0]}: p50 {report.fmt_ms(row[2]['p50'])}, p99 {report.fmt_ms(row[2]['p99'])}"
             )
             return
+        load = {"before": other_work()}
         wire = measure_wire(base, bare)
+        load["after"] = other_work()
+        wire_setup = {
+            "rounds": WIRE_ROUNDS,
+            "duration": WIRE_DURATION,
+            "pinned": (SERVER_CPUS, WRK_CPUS) if PINNED else None,
+            "load": load,
+        }
         if ONLY == "wire":
             print(report.wire_table(wire))
+            print(report.wire_conditions(wire_setup))
             print(report.target_table(report.wire_targets(wire)))
             return
         word = paper.sections.order_by("position").first().body.split()[3].strip(".")
@@ -526,6 +594,7 @@ def main():
             "comment_posts": COMMENT_POSTS_PER_THREAD,
             "slug": SLUG,
             "database": DB_LABEL,
+            "wire": wire_setup,
             "results": BENCH
             / ("RESULTS-postgresql.md" if DB_USED.startswith("postgres") else "RESULTS.md"),
         }
