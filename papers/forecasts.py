@@ -150,11 +150,15 @@ def outcomes_in(version):
 
 def with_outcomes(body_html, outcomes):
     """A version's stored body with each resolved forecast's outcome at the end of its claim's
-    note. The stored body is never changed: this is how it is shown today."""
+    note, before its link back to the text. The stored body is never changed: this is how it
+    is shown today."""
     for public_id, resolution in outcomes.items():
         opening = re.search(rf'<li id="claim-note-{re.escape(public_id)}"[^>]*>', body_html)
         end = _closing_li(body_html, opening.end()) if opening else None
         if end is not None:
+            # Before the note's last link, back to the text, where there is one.
+            back = body_html.rfind(f' <a href="#claim-{public_id}">', opening.end(), end)
+            end = back if back != -1 else end
             fragment = render_to_string("papers/_forecast_outcome.html", {"resolution": resolution})
             body_html = body_html[:end] + fragment + body_html[end:]
     return rendering.stored_html(body_html)
