@@ -14,6 +14,8 @@ tags' names. Shared caches keep it a year and are told of each of those changes;
 it no longer than any other page, or a withdrawal would reach readers a year late.
 """
 
+import re
+
 from django.conf import settings
 from django.utils.cache import patch_cache_control
 
@@ -99,7 +101,9 @@ def page_tags(match):
     if match is None or match.view_name not in ROUTE_LISTS:
         return None
     names = [ALL, *ROUTE_LISTS[match.view_name]]
-    kwargs = match.kwargs
+    # Only an id or slug of ASCII letters, digits, - and _ names an object: anything else in the
+    # address (a space, a newline) would split or break the header, and names nothing anyway.
+    kwargs = {k: v for k, v in match.kwargs.items() if re.fullmatch(r"[-\w]+", str(v), re.ASCII)}
     if "public_id" in kwargs:
         names.append(claim(kwargs["public_id"]))
     elif match.view_name == "papers:tag":

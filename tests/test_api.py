@@ -486,3 +486,11 @@ def test_odd_values_in_api_parameters_are_400s_or_404s_in_json(client, catalogue
 def test_a_nul_anywhere_in_an_api_address_is_a_400(client):
     assert client.get("/api/v1/claims/?tag=%00").status_code == 400
     assert client.get("/api/v1/claims/a%00b/").status_code == 400
+
+
+@pytest.mark.parametrize("odd", ["%0A", "a%20b", "%0D%0Aset-cookie:x"])
+def test_a_control_character_or_space_in_an_id_is_a_plain_404(client, odd):
+    """Found by the contract test: the id went into a cache-tag header and broke it (a 500)."""
+    assert get(client, f"/api/v1/claims/{odd}/", 404)["detail"]
+    assert client.get(f"/claims/{odd}/").status_code == 404
+    assert client.get(f"/api/v1/papers/{odd}/").status_code == 404
