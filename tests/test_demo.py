@@ -9,7 +9,17 @@ from django.http import HttpRequest
 from django.test import Client
 
 from papers import permissions
-from papers.models import Assessment, Claim, Comment, Event, Paper, Resolution, Review, Version
+from papers.models import (
+    Assessment,
+    Claim,
+    ClaimSource,
+    Comment,
+    Event,
+    Paper,
+    Resolution,
+    Review,
+    Version,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +82,8 @@ def test_the_review_caught_the_papers_flaws_and_version_2_corrects_them(settings
     assert "close relationship" in first.body_html and "close relationship" not in second.body_html
     assert "tense relationship" in second.body_html
     assert not Comment.objects.filter(parent=None, resolved_at__isnull=True).exists()
-    assert list(Review.objects.values_list("round", "status", "recommendation")) == [
+    reviews = Review.objects.filter(paper=paper)
+    assert list(reviews.values_list("round", "status", "recommendation")) == [
         (2, "submitted", "approve"),
         (1, "submitted", "revise"),
     ]
@@ -108,3 +119,20 @@ def test_the_demo_shows_a_forecast_that_came_due_and_one_resolved(settings):
     assert resolved.outcome == "came_true"
     claim_page = Client().get(f"/claims/{resolved.public_id}/").content.decode()
     assert "Forecast resolved: came true" in claim_page
+
+
+def test_the_second_paper_is_in_review_and_its_similar_claim_is_flagged(settings):
+    settings.DEBUG = True
+    out = load_demo()
+    paper = Paper.objects.get(slug="nordic-enlargement-baltic-security")
+    assert f"/review/{paper.slug}/" in out
+    assert paper.stage == Paper.Stage.IN_REVIEW
+    uses = set(ClaimSource.objects.filter(claim__paper=paper).values_list("use", flat=True))
+    assert uses == set(ClaimSource.Use.values)
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="reviewer"))
+    html = client.get(f"/review/{paper.slug}/").content.decode()
+    # Its forecast resembles the first paper's, as version 1 put it before the correction.
+    assert "Resembles a claim elsewhere: reworded by a correction in v2" in html
+    assert "If Russia were to confront NATO forces directly, the outcome would be" in html
+    assert 'href="/papers/baltic-states-nato/v2/"' in html

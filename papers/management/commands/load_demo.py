@@ -43,7 +43,11 @@ class Command(BaseCommand):
             permissions.ensure_roles(Group, Permission)
             users = {name: self._account(name, *spec) for name, spec in ACCOUNTS.items()}
             paper = self._paper(users)
+            second = self._second_paper(users)
         self.stdout.write(f"Demo paper: {settings.SITE_URL}{paper.get_absolute_url()}")
+        self.stdout.write(
+            f"Second demo paper, in review: {settings.SITE_URL}/review/{second.slug}/"
+        )
         for name, (password, _, is_staff) in ACCOUNTS.items():
             where = "/admin/" if is_staff else "/review/"
             self.stdout.write(f"Demo account {name} / {password} at {settings.SITE_URL}{where}")
@@ -76,6 +80,21 @@ class Command(BaseCommand):
         workflow.publish_paper(paper, by=None, note="First publication.")
         story = yaml.safe_load((DEMO / "review-story.yaml").read_text(encoding="utf-8"))
         Story(paper, story, editor=users["editor"], reviewer=users["reviewer"]).play()
+        return paper
+
+    def _second_paper(self, users):
+        """A shorter paper on a related subject, in review, with typed sources: one of its
+        claims resembles one the first paper's correction reworded, so the reviewer's workspace
+        and the editor's pages show the similar-claim flag."""
+        document = documents.read_file(DEMO / "nordic-enlargement.md")
+        existing = Paper.objects.filter(slug=document["slug"]).first()
+        if existing is not None:
+            return existing
+        editor, reviewer = users["editor"], users["reviewer"]
+        paper = importing.save_document(document, by=editor)
+        due = timezone.localdate() + datetime.timedelta(days=14)
+        workflow.assign_reviewer(paper, reviewer, by=editor, due_date=due)
+        workflow.submit_paper(paper, by=editor)
         return paper
 
 
