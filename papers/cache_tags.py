@@ -106,7 +106,7 @@ def page_tags(match):
     kwargs = {k: v for k, v in match.kwargs.items() if re.fullmatch(r"[-\w]+", str(v), re.ASCII)}
     if "public_id" in kwargs:
         names.append(claim(kwargs["public_id"]))
-    elif match.view_name == "papers:tag":
+    elif "slug" in kwargs and match.view_name == "papers:tag":
         names.append(tag(kwargs["slug"]))
     elif "slug" in kwargs:
         names.append(paper(kwargs["slug"]))

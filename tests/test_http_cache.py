@@ -150,6 +150,13 @@ def test_a_paper_not_out_yet_answers_404_tagged_with_its_address_for_a_minute(an
     assert b"Draft on deterrence" not in response.content
 
 
+@pytest.mark.parametrize("url", ["/claims/a%0Ab/", "/claims/a%20b,c/", "/api/v1/claims/a%0Ab/"])
+def test_an_odd_id_is_a_plain_404_whose_tags_name_nothing_it_holds(anonymous, url):
+    response = anonymous.get(url)
+    assert response.status_code == 404
+    assert keys(response) == {"all"}
+
+
 def test_an_address_that_is_no_readers_page_gets_no_tags(anonymous, paper):
     for url in ["/robots.txt", "/no/such/page/", "/accounts/login/"]:
         response = anonymous.get(url)
