@@ -222,6 +222,46 @@ class Redis:
                 self.process.wait()
 
 
+class TaskWorker:
+    """One task worker, `manage.py db_worker`, in its own process group, its output in
+    <tmp>/<name>.log; it polls the queue ten times a second."""
+
+    def __init__(self, name, env, tmp):
+        self.name, self.env, self.log_path, self.process = name, env, tmp / f"{name}.log", None
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--no-reload"]
+                + ["--interval", "0.1", "--no-startup-delay", "--worker-id", self.name],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self):
+        """SIGKILL, as the OOM killer or a lost machine would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        if self.process is None or self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
 class Gunicorn:
     """One app server: `gunicorn -c gunicorn.conf.py config.wsgi` in its own process group,
     its output in <tmp>/<name>.log (stdout may go elsewhere, e.g. /dev/full)."""
@@ -392,6 +432,14 @@ class Stack(contextlib.ExitStack):
         from django.db import connections
 
         connections.close_all()
+
+    def task_worker(self, name, *, env=None):
+        """A task worker (`manage.py db_worker`) with the servers' settings and `env`."""
+        worker = TaskWorker(name, {**self.env, **(env or {})}, self.tmp)
+        self.callback(worker.stop)
+        worker.start()
+        print(f"task worker {name}: pid {worker.process.pid}", flush=True)
+        return worker
 
     def gunicorn(self, name, *, workers=2, threads=None, env=None, stdout=None):
         settings = {"WEB_CONCURRENCY": str(workers), **(env or {})}

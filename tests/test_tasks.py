@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from io import StringIO
 
@@ -342,3 +343,33 @@ def test_on_redis_a_failed_task_is_retried_after_its_backoff_by_an_rq_worker(red
     [finished] = queue.finished_job_registry.get_job_ids()
     retry = quick_flaky.get_result(finished)
     assert retry.status == "SUCCESSFUL" and retry.kwargs == {ATTEMPT: 2}
+
+
+@pytest.mark.parametrize(
+    ("env", "backend"),
+    [
+        ({}, "django_tasks_db.DatabaseBackend"),
+        (
+            {"STANDPOINT_TASKS": "rq", "REDIS_URL": "redis://127.0.0.1:1/0"},
+            "django_tasks_rq.RQBackend",
+        ),
+        ({"STANDPOINT_TASKS": "immediate"}, "django_tasks.backends.immediate.ImmediateBackend"),
+        ({"STANDPOINT_TASKS": "rq"}, "STANDPOINT_TASKS=rq needs REDIS_URL."),
+        ({"STANDPOINT_TASKS": "celery"}, "STANDPOINT_TASKS must be one of database, rq, immediate"),
+    ],
+)
+def test_the_queue_is_chosen_by_one_environment_variable(env, backend):
+    settings_env = {
+        k: v for k, v in os.environ.items() if k not in {"STANDPOINT_TASKS", "REDIS_URL"}
+    }
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from config import settings; print(settings.TASKS['default']['BACKEND'])",
+        ],
+        env={**settings_env, "DJANGO_DEBUG": "1", **env},
+        capture_output=True,
+        text=True,
+    )
+    assert backend in (found.stdout if found.returncode == 0 else found.stderr)
