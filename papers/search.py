@@ -144,9 +144,14 @@ def matching(papers, query):
     papers = papers.defer("live_version__body_html", "live_version__snapshot", "live_version__toc")
     if connection.vendor == "postgresql":
         found = _tsquery(query)
+        # Each paper's snippet comes with it: PostgreSQL runs the subquery, and its ts_headline,
+        # only for the rows the page keeps (after the sort and the LIMIT), in the same query.
         return (
             papers.filter(search_document__vector=found)
-            .annotate(rank=SearchRank(F("search_document__vector"), found))
+            .annotate(
+                rank=SearchRank(F("search_document__vector"), found),
+                marked=Subquery(_headline_of_best_passage(found)),
+            )
             .order_by("-rank", "-live_version__published_at", "pk")
         )
     words = _query_words(query)
@@ -179,28 +184,11 @@ def matching_claims(claims, query):
 
 def with_snippets(papers, query):
     """The papers (one page of `matching`) as a list, each with `snippet`: the matching text of
-    its best passage as (text, is_match) pieces. One query, whatever the page holds."""
+    its best passage as (text, is_match) pieces. On PostgreSQL the page's query brought them;
+    elsewhere one more query, whatever the page holds."""
     papers = list(papers)
     if connection.vendor == "postgresql":
-        found = _tsquery(query)
-        chosen = _best_passages(
-            papers,
-            hit=ExpressionWrapper(Q(vector=found), output_field=BooleanField()),
-            rank=SearchRank(F("vector"), found),
-        ).annotate(
-            headline=SearchHeadline(
-                "text",
-                found,
-                config=CONFIG,
-                start_sel=START,
-                stop_sel=STOP,
-                min_words=15,
-                max_words=35,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-            )
-        )
-        marked = dict(chosen.values_list("document__paper_id", "headline"))
+        marked = {paper.pk: paper.marked for paper in papers}
     else:
         words = _query_words(query)
         chosen = _best_passages(papers, hits=_hits(Fold("text"), words)).values_list(
@@ -220,18 +208,35 @@ def _query_words(query):
     return list(dict.fromkeys(_WORDS.findall(fold(query))))
 
 
-def _best_passages(papers, **scores):
-    """Each paper's passage with the highest scores (in the order given), the first of equals."""
-    order = [f"-{name}" for name in scores]
-    if connection.vendor == "postgresql":
-        # DISTINCT ON scores each passage of the page's papers once.
-        best = (
-            SearchPassage.objects.filter(document__paper__in=[paper.pk for paper in papers])
-            .annotate(**scores)
-            .order_by("document_id", *order, "position")
-            .distinct("document_id")
+def _headline_of_best_passage(found):
+    """The outer paper's passage matching `found` best (the first of equals; the standfirst's
+    first when only the title matches), cut and marked by ts_headline."""
+    return (
+        SearchPassage.objects.filter(document__paper=OuterRef("pk"))
+        .annotate(
+            hit=ExpressionWrapper(Q(vector=found), output_field=BooleanField()),
+            score=SearchRank(F("vector"), found),
+            headline=SearchHeadline(
+                "text",
+                found,
+                config=CONFIG,
+                start_sel=START,
+                stop_sel=STOP,
+                min_words=15,
+                max_words=35,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            ),
         )
-        return SearchPassage.objects.filter(pk__in=best.values("pk"))
+        .order_by("-hit", "-score", "position")
+        .values("headline")[:1]
+    )
+
+
+def _best_passages(papers, **scores):
+    """Each paper's passage with the highest scores (in the order given), the first of equals
+    (SQLite; on PostgreSQL, `_headline_of_best_passage`)."""
+    order = [f"-{name}" for name in scores]
     passages = SearchPassage.objects.filter(document=OuterRef("pk")).annotate(**scores)
     best = passages.order_by(*order, "position").values("pk")[:1]
     documents = SearchDocument.objects.filter(paper__in=[paper.pk for paper in papers])
