@@ -8,6 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from papers import verdicts, workflow
+from papers.api import reading
 from papers.models import ClaimSource, Review, Version
 from tests.factories import (
     ClaimFactory,
@@ -373,8 +374,21 @@ def test_other_pages_cost_a_fixed_number_of_queries(client, catalogue, django_as
         ("/api/v1/claims/", 4),
         ("/api/v1/corrections/", 8),
     ]:
+        reading.published_claims.clear()  # each measured as if it came first
         with django_assert_num_queries(queries):
             get(client, url)
+
+
+def test_a_versions_claims_are_decoded_once_per_process(
+    client, catalogue, django_assert_num_queries
+):
+    """A version never changes: the second page that shows its claims reads the claims and
+    the count alone (and the forecasts' resolutions, which can change, every time)."""
+    reading.published_claims.clear()
+    with django_assert_num_queries(4):
+        first = get(client, "/api/v1/claims/")
+    with django_assert_num_queries(3):
+        assert get(client, "/api/v1/claims/") == first
 
 
 # --- HTTP manners ------------------------------------------------------------------------------

@@ -2,10 +2,14 @@
 `listed()`, and the snapshots frozen into versions. A draft has no row here, so it cannot appear.
 
 A page of claims costs three queries whatever its length: the count, the claims (with their
-version and paper), and the `claims` and `taxonomy` keys of those versions' snapshots, from which
-each claim's note, sources and review come as they were published.
+version and paper), and the `claims` and `taxonomy` keys of those versions' snapshots (unless
+this process read them lately: `PublishedClaims`), from which
+each claim's note, sources and review come as they were published; and, when the page holds a
+forecast, the standing resolutions of its forecasts.
 """
 
+import threading
+from collections import OrderedDict
 from datetime import UTC
 
 from django.conf import settings
@@ -21,7 +25,7 @@ from papers.views.claims import claim_history
 CLAIM_FIELDS = [
     *("public_id", "number", "quote", "kind", "status", "status_label", "version_id"),
     *("section_anchor", "section_heading", "paper__slug", "version__title"),
-    *("version__number", "version__published_at", "due"),
+    *("version__number", "version__published_at", "version__fingerprint", "due"),
 ]
 VERSION_FIELDS = ["paper", "number", "published_at", "is_correction", "note", "fingerprint"]
 
@@ -66,7 +70,7 @@ def claims(filters):
 def claim_items(rows):
     """The API's view of published claim rows: one query for their versions' snapshot claims."""
     rows = list(rows)
-    published = _snapshot_claims({row.version_id for row in rows})
+    published = published_claims.get({row.version_id: row.version.fingerprint for row in rows})
     outcomes = _resolutions(rows)
     return [_claim(row, *published[row.version_id], outcomes) for row in rows]
 
@@ -75,6 +79,49 @@ def _resolutions(rows):
     """{public id: standing Resolution} of the forecasts among `rows` (one query, if any)."""
     ids = {row.public_id for row in rows if row.kind == Claim.Kind.PREDICTIVE}
     return forecasts.current_resolutions(ids) if ids else {}
+
+
+class PublishedClaims:
+    """The claims and tag names of versions' snapshots, decoded, for the versions read last in
+    this process. A version never changes, and its fingerprint (the SHA-256 of its export)
+    names its content: an entry can never be stale, even in a database restored from a backup
+    whose ids are given again. Bounded: the least recently used go first (gthread workers share
+    it). The long paper's 600 claims are most of what its first page of the list cost."""
+
+    def __init__(self, size):
+        self.size = size
+        self.entries = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, fingerprints):
+        """{version id: ({claim id: entry}, {tag slug: name})} for {version id: fingerprint}:
+        one query for those not kept."""
+        found, missing = {}, []
+        with self.lock:
+            for pk, fingerprint in fingerprints.items():
+                entry = self.entries.get((pk, fingerprint))
+                if entry is None:
+                    missing.append(pk)
+                else:
+                    self.entries.move_to_end((pk, fingerprint))
+                    found[pk] = entry
+        if missing:
+            read = _snapshot_claims(missing)
+            with self.lock:
+                for pk, entry in read.items():
+                    found[pk] = entry
+                    if fingerprints[pk]:  # a version without one is not kept
+                        self.entries[(pk, fingerprints[pk])] = entry
+                while len(self.entries) > self.size:
+                    self.entries.popitem(last=False)
+        return found
+
+    def clear(self):
+        with self.lock:
+            self.entries.clear()
+
+
+published_claims = PublishedClaims(size=64)
 
 
 def _snapshot_claims(version_ids):
