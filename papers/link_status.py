@@ -10,6 +10,7 @@ afresh.
 """
 
 import datetime
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -157,10 +158,7 @@ class LinkCheck:
     phrase: str
     changed_at: datetime.datetime  # when what it says became true: the check, or the breakage
     status: str
-
-    @property
-    def date(self):
-        return timezone.localdate(self.changed_at)
+    date: datetime.date  # changed_at's day where the site is
 
     @classmethod
     def of(cls, source):
@@ -169,20 +167,27 @@ class LinkCheck:
         if source.link_status in (Status.NOT_CHECKED, Status.REFUSED) or not source.checked_url:
             return None
         if source.link_status == Status.BROKEN:
-            return cls("link broken since", source.link_broken_since, "broken")
-        phrase = "link checked on"
-        if source.link_status == Status.CHANGED:
-            phrase = "page changed since cited; link checked on"
-        return cls(phrase, source.link_checked_at, source.link_status)
+            phrase, at = "link broken since", source.link_broken_since
+        elif source.link_status == Status.CHANGED:
+            phrase, at = "page changed since cited; link checked on", source.link_checked_at
+        else:
+            phrase, at = "link checked on", source.link_checked_at
+        return cls(phrase, at, source.link_status, timezone.localdate(at))
 
     def html(self):
-        return format_html(
-            ' <small class="link-check link-check--{}">{} <time datetime="{}">{}</time></small>',
-            self.status,
-            self.phrase,
-            self.date.isoformat(),
-            date_format(self.date, "j F Y"),
-        )
+        return _note_html(self.status, self.phrase, self.date)
+
+
+@functools.lru_cache(maxsize=256)
+def _note_html(status, phrase, date):
+    # A long paper's hundreds of notes share a few dates: each is formatted once.
+    return format_html(
+        ' <small class="link-check link-check--{}">({} <time datetime="{}">{}</time>)</small>',
+        status,
+        phrase,
+        date.isoformat(),
+        date_format(date, "j F Y"),
+    )
 
 
 def checks_for(urls):
@@ -210,12 +215,10 @@ def cited_urls(document):
     }
 
 
-# A source's link in a version's claim notes, as papers/_version_body.html writes it (marked
-# data-source), and as versions published before it wrote it (class source__title).
-SOURCE_LINK = re.compile(
-    r'(<a (?:class="source__title" href="([^"]*)"|href="([^"]*)" data-source)[^>]*>.*?</a>)',
-    re.S,
-)
+# A version's claim notes, and the web links in them: a source's (papers/_version_body.html),
+# whose address is what a check says something of, besides links to the claim's page and back.
+NOTES = re.compile(r'<aside class="claim-notes".*?</aside>', re.S)
+WEB_LINK = re.compile(r'(<a (?:class="source__title" )?href="(https?://[^"]*)"[^>]*>.*?</a>)', re.S)
 
 
 def with_checks(body_html, checks):
@@ -224,8 +227,11 @@ def with_checks(body_html, checks):
     if not checks:
         return rendering.stored_html(body_html)
 
-    def annotate(match):
-        check = checks.get(html.unescape(match[2] or match[3]))
-        return match[1] + check.html() if check else match[1]
+    def annotate(link):
+        check = checks.get(html.unescape(link[2]))
+        return link[1] + check.html() if check else link[1]
 
-    return rendering.stored_html(SOURCE_LINK.sub(annotate, body_html or ""))
+    def annotate_notes(notes):
+        return WEB_LINK.sub(annotate, notes[0])
+
+    return rendering.stored_html(NOTES.sub(annotate_notes, body_html or ""))

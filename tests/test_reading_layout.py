@@ -63,7 +63,9 @@ def notes_of(html):
 class TestLeanNotes:
     def test_each_note_weighs_at_most_its_budget(self, client, editor, django_assert_num_queries):
         generated_paper(editor)
-        with django_assert_num_queries(3):
+        # The public revision, the paper and its version, its tags, what the link check says of
+        # its sources, and how its forecasts turned out.
+        with django_assert_num_queries(5):
             html = client.get("/papers/generated/").content.decode()
         notes = notes_of(html)
         assert len(notes) == 18
