@@ -301,7 +301,7 @@ given alongside it.
 {targets_text}
 """
     results = setup["results"]
-    results.write_text(text + RESULTS_TAIL)
+    results.write_text(text + kept_sections(results, text + RESULTS_TAIL) + RESULTS_TAIL)
     print()
     print(wire_text)
     print()
@@ -309,6 +309,21 @@ given alongside it.
     print()
     print(targets_text)
     print(f"\nWrote {results}")
+
+
+def kept_sections(results, written):
+    """The sections other benchmarks added to the file (bench/varnish.py, bench/similarity.py),
+    which this report does not write: kept as they are, before "How to run"."""
+    if not results.exists():
+        return ""
+    ours = {line for line in written.splitlines() if line.startswith("## ")}
+    kept, keep = [], False
+    for line in results.read_text().splitlines(keepends=True):
+        if line.startswith("## "):
+            keep = line.rstrip("\n") not in ours
+        if keep:
+            kept.append(line)
+    return ("\n" + "".join(kept).rstrip("\n") + "\n") if kept else ""
 
 
 RESULTS_TAIL = """
@@ -325,6 +340,8 @@ The second writes bench/RESULTS-postgresql.md.
 With `DATABASE_URL` the script migrates and writes into that database (use an empty, throwaway
 one: it creates users and papers with fixed slugs). Without it, a temporary SQLite file is used
 and deleted afterwards. `BENCH_DURATION`, `BENCH_CONNECTIONS`, `BENCH_THREADS` and
-`WEB_CONCURRENCY` change the load. Nothing outside that file and a temporary directory is
+`WEB_CONCURRENCY` change the load; `BENCH_WIRE_ROUNDS` and `BENCH_WIRE_DURATION` the rounds of
+the pages on the wire, and `BENCH_PIN=0` leaves wrk and the servers where the kernel puts them.
+Nothing outside that file and a temporary directory is
 written; gunicorn listens on a free port on 127.0.0.1 and is stopped at the end.
 """
