@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from papers import verdicts
 from papers.forecasts import STATE_LABELS, Outcome
@@ -22,7 +22,7 @@ Status = Literal[tuple(verdicts.STATUSES)]
 Use = Literal[tuple(ClaimSource.Use.values)]
 
 
-class Error(Schema):
+class Error(BaseModel):
     detail: str = Field(description="What was wrong, in words.")
     errors: list[dict] = Field(
         default_factory=list, description="Each bad parameter: where, and why."
@@ -66,7 +66,7 @@ class CorrectionFilters(Paging):
     )
 
 
-class Page(Schema):
+class Page(BaseModel):
     count: int = Field(description="Items in all pages.")
     page: int
     pages: int = Field(description="How many pages there are (at least 1).")
@@ -75,12 +75,12 @@ class Page(Schema):
     previous: str | None = Field(description="The address of the previous page, if any.")
 
 
-class Tag(Schema):
+class Tag(BaseModel):
     slug: str
     name: str
 
 
-class Source(Schema):
+class Source(BaseModel):
     title: str
     url: str = ""
     publisher: str = ""
@@ -91,7 +91,7 @@ class Source(Schema):
     cito: str = Field(description="The CiTO property of that use, as an IRI.")
 
 
-class Review(Schema):
+class Review(BaseModel):
     status: Status
     label: str = Field(description="The words readers are shown for it, as published.")
     reviewers: int = Field(description="How many reviewers' verdicts the status rests on.")
@@ -99,12 +99,12 @@ class Review(Schema):
     notes: list[str] = Field(description="Reviewers' published notes of concern.")
 
 
-class ResolutionSource(Schema):
+class ResolutionSource(BaseModel):
     title: str
     url: str = ""
 
 
-class Resolution(Schema):
+class Resolution(BaseModel):
     outcome: Literal[tuple(Outcome.values)]
     label: str = Field(description="The outcome in words.")
     note: str = Field(description="What happened, as readers read it.")
@@ -113,7 +113,7 @@ class Resolution(Schema):
     resolved_by: str = Field(description="Who recorded it.")
 
 
-class Forecast(Schema):
+class Forecast(BaseModel):
     due: date | None = Field(description="When it is to be settled, if a date was set.")
     resolves_when: str = Field(description="What will settle it, as published.")
     state: Literal[tuple(STATE_LABELS)] = Field(
@@ -123,7 +123,7 @@ class Forecast(Schema):
     resolution: Resolution | None = Field(description="The standing resolution, the latest one.")
 
 
-class ClaimChange(Schema):
+class ClaimChange(BaseModel):
     version: int = Field(description="The version in which the claim changed.")
     published_at: datetime
     is_correction: bool
@@ -131,7 +131,7 @@ class ClaimChange(Schema):
     changes: list[str] = Field(description="What changed for the claim, in words.")
 
 
-class ClaimOut(Schema):
+class ClaimOut(BaseModel):
     id: str = Field(description="The claim's permanent public id.")
     url: str = Field(description="The claim's page.")
     api_url: str
@@ -161,7 +161,7 @@ class ClaimPage(Page):
     results: list[ClaimOut]
 
 
-class VersionRef(Schema):
+class VersionRef(BaseModel):
     number: int
     url: str
     api_url: str
@@ -171,7 +171,7 @@ class VersionRef(Schema):
     sha256: str = Field(description="SHA-256 of the version's export.json.")
 
 
-class PaperOut(Schema):
+class PaperOut(BaseModel):
     slug: str
     url: str
     api_url: str
@@ -194,7 +194,7 @@ class PaperPage(Page):
     results: list[PaperOut]
 
 
-class SectionOut(Schema):
+class SectionOut(BaseModel):
     anchor: str
     heading: str
     body: str = Field(description="The section's text, in Markdown.")
@@ -211,13 +211,13 @@ class VersionOut(VersionRef):
     claims: list[ClaimOut]
 
 
-class ChangedClaim(Schema):
+class ChangedClaim(BaseModel):
     id: str
     section_heading: str
     changes: list[str] = Field(description="added, removed, reworded, re-assessed…")
 
 
-class CorrectionOut(Schema):
+class CorrectionOut(BaseModel):
     kind: Literal["correction", "withdrawal"]
     when: datetime
     paper: str
@@ -235,7 +235,7 @@ class CorrectionPage(Page):
     results: list[CorrectionOut]
 
 
-class Index(Schema):
+class Index(BaseModel):
     papers: str
     claims: str
     corrections: str
