@@ -228,11 +228,11 @@ class TestAdmin:
         # The session and user, the editor check, the admin's app list (its permissions), the
         # counts and the page of results, and the task filter's choices.
         failed_chain(task_queue)
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(10):
             assert editor_client.get(TASKS_URL).status_code == 200
         for n in range(20):
             flaky.enqueue(n)
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(10):
             assert editor_client.get(TASKS_URL).status_code == 200
 
     def test_running_a_task_again_queues_a_fresh_first_attempt_of_the_last_failure_only(
