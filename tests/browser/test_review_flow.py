@@ -354,10 +354,10 @@ def test_a_paper_goes_through_review_revision_and_publication(
     expect(page.get_by_role("main")).not_to_contain_text(WRONG)
 
     def note(number):
-        back = page.get_by_role("link", name=f"Back to claim {number} in the text")
-        return page.get_by_role("listitem").filter(has=back)
+        own_page = page.get_by_role("link", name=re.compile(rf"^\w+ claim {number}$"))
+        return page.get_by_role("listitem").filter(has=own_page)
 
-    expect(note(1)).to_contain_text("Review: Record checked by 1 reviewer")  # historical
-    expect(note(2)).to_contain_text("Review: Checked by 1 reviewer: supported")
-    expect(note(3)).to_contain_text("Review: Judged plausible by 1 reviewer")  # a forecast
+    expect(note(1)).to_contain_text("Historical claim 1: Record checked by 1 reviewer.")
+    expect(note(2)).to_contain_text("Factual claim 2: Checked by 1 reviewer: supported.")
+    expect(note(3)).to_contain_text("Predictive claim 3: Judged plausible by 1 reviewer.")
     artifact(page, request, "5-reader")

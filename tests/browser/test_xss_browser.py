@@ -151,12 +151,12 @@ def named(name, field):
 
 def open_claim_notes(page, expect):
     """A reader opens claim notes by click and by Enter, and goes back to the text."""
-    refs = page.locator("sup.claim-ref a")
+    refs = page.locator("a.claim-ref")
     refs.nth(0).click()
-    expect(page.locator(":target")).to_have_class(re.compile(r"\bclaim-note\b"))
+    expect(page.locator(":target")).to_have_id(re.compile(r"^claim-note-"))
     refs.nth(1).focus()
     page.keyboard.press("Enter")
-    page.locator(":target a.claim-note__back").click()
+    page.locator(":target").get_by_role("link", name="Back to the text").click()
     expect(page.locator(":target")).to_have_class(re.compile(r"\bclaim\b"))
 
 
@@ -176,7 +176,7 @@ def use_review_js(page, expect):
     toggle = page.locator(".review-claim__toggle").first
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
-    page.locator(".claim-ref a").nth(1).focus()
+    page.locator("a.claim-ref").nth(1).focus()
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Close all claims").click()
     page.get_by_role("button", name="Open all claims").click()
