@@ -318,6 +318,22 @@ class TestTheWorkspace:
         assert html.count('class="similar-claims__item') == len(NEAR_DUPLICATES)
         assert len(many.captured_queries) == len(one.captured_queries)
 
+    def test_only_published_words_of_other_papers_are_shown(self, disputed_elsewhere, reviewer):
+        marker = "LEAK-MARKER-similar"
+        elsewhere = Paper.objects.get(slug="elsewhere")
+        claim, section = elsewhere.claims.get(), elsewhere.sections.get()
+        section.body = section.body.replace("devastating", f"devastating ({marker})")
+        section.save()
+        claim.quote = claim.quote.replace("devastating", f"devastating ({marker})")
+        claim.save()
+        draft_with(f"{TestFlags.WRITTEN} {marker}", slug="unpublished")
+        draft, _ = disputed_elsewhere
+        client = Client()
+        client.force_login(reviewer)
+        html = main_of(client.get(f"/review/{draft.slug}/"))
+        assert TestFlags.QUOTE in html
+        assert marker not in html
+
     def test_a_similar_claims_words_are_escaped(self, editor, reviewer):
         hostile = "<script>alert(1)</script> NATO forces deter Russian aggression in the Baltics."
         publish([hostile], slug="hostile")
