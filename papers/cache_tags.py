@@ -6,12 +6,13 @@ rendered, and a 404 at a paper's address (a paper not out yet) carries the tag i
 purges. The other direction (which pages show a paper, a claim or a tag) is worked out when
 something changes, by papers/purging.py, with the same names defined here.
 
-Shared caches keep readers' pages long (SHARED_MAX_AGE) because every change readers can see
-purges the pages it touches; browsers, which nothing can purge, keep them a minute. A version's
-own address (/papers/<slug>/v<n>/ and what hangs under it) shows an immutable version, but its
-notices still change: "not the latest" when a newer version is out, the withdrawal notice, the
-tags' names. Shared caches keep it a year and are told of each of those changes; browsers keep
-it no longer than any other page, or a withdrawal would reach readers a year late.
+Shared caches keep readers' pages long (STANDPOINT_SHARED_MAX_AGE) because every change readers
+can see purges the pages it touches; browsers, which nothing can purge, keep them a minute, and
+a 404 is kept a minute everywhere. A version's own address (/papers/<slug>/v<n>/ and what hangs
+under it) shows an immutable version, but its notices still change: "not the latest" when a
+newer version is out, the withdrawal notice, the tags' names. Shared caches keep it a year and
+are told of each of those changes; browsers keep it no longer than any other page, or a
+withdrawal would reach readers a year late.
 """
 
 import re
@@ -153,7 +154,7 @@ def _max_age(cache_control):
 def tag_headers():
     """(header, separator) of each header that carries a page's tags: always `xkey` (Varnish's
     xkey module), and those of the configured purge backend (papers/purging.py)."""
-    from papers import purging
+    from papers import purging  # which imports this module
 
     return (("xkey", " "), *purging.backend_class().tag_headers)
 
