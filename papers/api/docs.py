@@ -91,9 +91,8 @@ def docs(request):
         "default_limit": schemas.DEFAULT_LIMIT,
         "example_error": json.dumps(
             {
-                "detail": "kind: Input should be 'factual', 'historical', 'causal', "
-                "'predictive' or 'normative'",
-                "errors": [{"parameter": "kind", "problem": "Input should be …"}],
+                "detail": "kind: Input should be 'factual', 'historical', …",
+                "errors": [{"parameter": "kind", "problem": "Input should be 'factual', …"}],
             },
             indent=2,
             ensure_ascii=False,
