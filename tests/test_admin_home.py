@@ -380,13 +380,13 @@ def test_the_desk_costs_the_same_queries_for_few_papers_and_many(
     editor_client, django_assert_num_queries
 ):
     a_desk_of(1)
-    # The session, the user, the editor check (three times), the user's and groups' permissions for
+    # The session, the user, the editor check (twice), the user's and groups' permissions for
     # the list of records, and one query for each of the eight blocks.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         blocks = desk(editor_client)
     assert "Reviewed 0" in blocks["awaiting"].text
 
     a_desk_of(dashboard.LIMIT + 5)  # more rows than a block shows
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         blocks = desk(editor_client)
     assert "Every orphaned claim" in blocks["orphans"].text
