@@ -132,7 +132,6 @@ def render_body(document):
                 "kind_label": kinds.get(claim["kind"], claim["kind"]),
                 "tag_list": [(slug, tag_names.get(slug, slug)) for slug in claim.get("tags", [])],
                 "note_html": rendering.render_plain(claim.get("note", "")),
-                "evidence": evidence.summary(claim.get("sources", [])),
                 "sources": evidence.with_uses(claim.get("sources", [])),
             }
         )
