@@ -5,7 +5,9 @@
 PostgreSQL 15, pgbouncer, redis-server, varnish and varnish-modules). It starts a throwaway
 PostgreSQL behind PgBouncer (transaction pooling), a Redis, two gunicorn servers with
 production settings and the purge backend set to Varnish, a task worker (`manage.py db_worker`)
-and Varnish running the VCL of docs/deploy.md in front of both servers. Then:
+and Varnish running the VCL of docs/deploy.md in front of both servers, configured as
+docs/deploy.md advises behind a shared cache (STANDPOINT_PAGE_REVISION_MS=250, the worker
+polling every 0.2 s). Then:
 
 - `--readers` readers (asyncio, one keep-alive connection each, gzip like a browser) ask
   Varnish for the paper page, the list and the feed in turn for `--duration` seconds;
@@ -128,7 +130,11 @@ def main():
     started = time.monotonic()
     varnish = Varnish([])
     os.environ.update(
-        {"STANDPOINT_PURGE_BACKEND": "varnish", "STANDPOINT_VARNISH_URLS": varnish.base + "/"}
+        {
+            "STANDPOINT_PURGE_BACKEND": "varnish",
+            "STANDPOINT_VARNISH_URLS": varnish.base + "/",
+            "STANDPOINT_PAGE_REVISION_MS": "250",
+        }
     )
     os.environ.pop("STANDPOINT_TASKS", None)  # the database queue, production's default
     with Stack(redis=True, pgbouncer=True) as stack:
@@ -154,7 +160,7 @@ def main():
         print(f"Varnish {varnish.base} in front of A and B", flush=True)
         worker_log = open(stack.tmp / "worker.log", "wb")  # noqa: SIM115 (the child holds it)
         worker = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
+            [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-startup-delay"],
             cwd=ROOT,
             env=stack.env,
             stdout=worker_log,
