@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from papers.converters import DATABASE_INT_MAX, natural_number
 from papers.models import Comment, Paper, Section
-from papers.views import claims
+from papers.views import claims, forecasts
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ GET_READ_INDIRECTLY = re.compile(
     r"\bGET(?:\.get|\.getlist)?\(\s*[^\"'\s)]|\bGET\[\s*[^\"'\s]|\bGET\.(?:items|keys|lists|dict)\("
 )
 # Files that read query parameters by a computed name, and the names they read.
-READ_INDIRECTLY = {"views/claims.py": claims.FILTERS}
+READ_INDIRECTLY = {"views/claims.py": claims.FILTERS, "views/forecasts.py": forecasts.FILTERS}
 PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 
 
