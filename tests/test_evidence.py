@@ -307,7 +307,8 @@ class TestReaders:
         self, client, editor, django_assert_num_queries
     ):
         published(editor)
-        with django_assert_num_queries(3):  # as without uses (tests/test_reading_layout.py)
+        # As without uses, and one for what the link check says of its sources.
+        with django_assert_num_queries(4):
             html = client.get("/papers/evidence/").content.decode()
         note = note_of(html, "eviden" + "c1")
         assert note.count("Supports: ") == 2 and note.count("Qualifies: ") == 1
@@ -317,7 +318,8 @@ class TestReaders:
 
     def test_the_claim_page_says_it_too(self, client, editor, django_assert_num_queries):
         published(editor, uses=("disputes",))
-        with django_assert_num_queries(4):  # as without uses (tests/test_claims_pages.py)
+        # As without uses (tests/test_claims_pages.py), and one for the link check's notes.
+        with django_assert_num_queries(5):
             page = client.get("/claims/evidenc1/").content.decode()
         assert "1 source disputes it." in page
         assert "Disputes: " in page
