@@ -13,17 +13,28 @@ Every published version's claims are compared, not only the live ones: a claim a
 reworded or removed is exactly what an editor should hear about. Only papers readers can see
 now (published, not withdrawn) take part, and never the claim's own paper. Looking up the
 claims of a whole workspace costs the same five queries as looking up one.
+
+What is found depends on the published catalogue alone, which changes only with the public
+revision (papers.pagecache), so it is kept in the default cache under the revision, the paper
+left out and a digest of the text: the claims of a workspace part are read in one round trip,
+and only those not kept yet are looked up (in the five queries). An entry holds published
+claims only, never a draft's words (the text looked up is in its key as a digest alone); the
+entries of an old revision are never read again and age out.
 """
 
 import functools
+import hashlib
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.urls import reverse
 
+from papers import pagecache
 from papers.models import Paper, Version, VersionClaim
 from papers.models.forecasts import Resolution
 
@@ -36,7 +47,10 @@ SQLITE_CANDIDATES = 20_000
 FLAGGED_STATUSES = {"disputed": "disputed by a reviewer", "mixed": "reviewers disagree about it"}
 FLAGGED_OUTCOMES = {Resolution.Outcome.DID_NOT: "the forecast did not come true"}
 
+KEPT_SECONDS = 24 * 3600  # how long an entry is kept, at most
+
 _WORD = re.compile(r"[^\W_]+")
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -89,7 +103,28 @@ def similar_to(text, *, paper_id=None):
 
 
 def similar_to_claims(texts, *, paper_id=None):
-    """{key: [Similar]} for {key: text}: every text looked up at once, in five queries."""
+    """{key: [Similar]} for {key: text}: the texts kept from earlier lookups read from the
+    cache in one round trip, the others looked up together (`lookup`) and kept."""
+    found = {key: [] for key in texts}
+    texts = {key: text for key, text in texts.items() if text and text.strip()}
+    if not texts:
+        return found
+    names = _names(texts, paper_id)
+    kept = _read(list(set(names.values())))
+    missing = {key: text for key, text in texts.items() if names[key] not in kept}
+    if missing:
+        looked_up = lookup(missing, paper_id=paper_id)
+        fresh = {names[key]: similar for key, similar in looked_up.items()}
+        _write(fresh)
+        kept.update(fresh)
+    for key in texts:
+        found[key] = kept[names[key]]
+    return found
+
+
+def lookup(texts, *, paper_id=None):
+    """{key: [Similar]} for {key: text}, looked up in the database (not the cache) in five
+    queries whatever the number of texts."""
     found = {key: [] for key in texts}
     texts = {key: text for key, text in texts.items() if text and text.strip()}
     if not texts:
@@ -119,6 +154,32 @@ def flag(similar):
     reasons = ", ".join(dict.fromkeys(reason for item in flagged for reason in item.reasons))
     count = "a claim" if len(flagged) == 1 else f"{len(flagged)} claims"
     return f"Resembles {count} elsewhere: {reasons}"
+
+
+# --- Kept results -------------------------------------------------------------------------------
+
+
+def _names(texts, paper_id):
+    """{key: cache key} of each text: the release (entries hold model rows, whose shape a
+    release may change), the public revision, the paper left out and the text's digest."""
+    prefix = f"similar:{pagecache.release()}:{pagecache.revision()}:{paper_id or 0}:"
+    return {key: prefix + hashlib.sha256(text.encode()).hexdigest() for key, text in texts.items()}
+
+
+def _read(names):
+    """{cache key: [Similar]} of the names kept; a cache that cannot be read keeps nothing."""
+    try:
+        return cache.get_many(names)
+    except Exception:  # a cache server that is down costs the cache, not the page
+        logger.warning("Similar claims cannot be read from the cache.", exc_info=True)
+        return {}
+
+
+def _write(entries):
+    try:
+        cache.set_many(entries, KEPT_SECONDS)
+    except Exception:
+        logger.warning("Similar claims cannot be written to the cache.", exc_info=True)
 
 
 # --- The measure --------------------------------------------------------------------------------

@@ -189,12 +189,104 @@ class TestWhatIsLookedUp:
         for n, (published, _) in enumerate(NEAR_DUPLICATES):
             publish([published], slug=f"p{n}")
         with django_assert_num_queries(5):
-            one = similarity.similar_to_claims({0: NEAR_DUPLICATES[0][1]})
+            one = similarity.lookup({0: NEAR_DUPLICATES[0][1]})
         texts = {n: written for n, (_, written) in enumerate(NEAR_DUPLICATES)}
         with django_assert_num_queries(5):
-            many = similarity.similar_to_claims(texts)
+            many = similarity.lookup(texts)
         assert len(one[0]) == 1
         assert all(len(many[n]) == 1 for n in texts)
+
+
+# --- Kept results ---------------------------------------------------------------------------
+
+
+def shown(found):
+    """What a lookup's answer shows, comparable between lookups."""
+    return {
+        key: [(s.claim.public_id, s.claim.quote, s.score, s.status, s.reasons) for s in similar]
+        for key, similar in found.items()
+    }
+
+
+class TestKeptResults:
+    TEXTS = {n: written for n, (_, written) in enumerate(NEAR_DUPLICATES)}
+
+    @pytest.fixture
+    def catalogue(self, editor, reviewer):
+        for n, (published, _) in enumerate(NEAR_DUPLICATES[1:], start=1):
+            publish([published], slug=f"p{n}")
+        paper = publish([NEAR_DUPLICATES[0][0]], slug="p0")
+        review_and_publish(
+            paper, editor=editor, reviewers=[reviewer], verdicts={paper.claims.get(): "disputed"}
+        )
+
+    def test_a_repeat_lookup_reads_the_revision_alone_and_finds_the_same(
+        self, catalogue, django_assert_num_queries
+    ):
+        # The public revision, then the five queries of `lookup`.
+        with django_assert_num_queries(6):
+            first = similarity.similar_to_claims(self.TEXTS)
+        with django_assert_num_queries(1):
+            again = similarity.similar_to_claims(self.TEXTS)
+        assert shown(again) == shown(first) == shown(similarity.lookup(self.TEXTS))
+        assert all(len(first[n]) == 1 for n in self.TEXTS)
+        assert first[0][0].reasons == ["disputed by a reviewer"]
+
+    def test_only_the_texts_not_kept_are_looked_up(self, catalogue, django_assert_num_queries):
+        similarity.similar_to_claims({0: self.TEXTS[0]})
+        with django_assert_num_queries(6):
+            both = similarity.similar_to_claims({0: self.TEXTS[0], 1: self.TEXTS[1]})
+        assert shown(both) == shown(similarity.lookup({0: self.TEXTS[0], 1: self.TEXTS[1]}))
+
+    def test_the_paper_left_out_is_part_of_what_is_kept(self, catalogue):
+        own = Paper.objects.get(slug="p1")
+        assert found(self.TEXTS[1]) == [NEAR_DUPLICATES[1][0]]
+        assert found(self.TEXTS[1], own.pk) == []
+
+    def test_publishing_changes_what_is_found(self, editor):
+        assert found(self.TEXTS[2]) == []
+        paper = publish([NEAR_DUPLICATES[2][0]], slug="later")
+        assert found(self.TEXTS[2]) == [NEAR_DUPLICATES[2][0]]
+        workflow.withdraw_paper(paper, by=editor, reason="Withdrawn for the test.")
+        assert found(self.TEXTS[2]) == []
+
+    def test_a_resolution_recorded_later_is_flagged(self, editor):
+        paper = PaperFactory(slug="forecast")
+        quote = NEAR_DUPLICATES[3][0]
+        section = SectionFactory(paper=paper, body=f"Before. {quote} After.")
+        ClaimFactory(section=section, quote=quote, kind="predictive")
+        workflow.publish_paper(approved(paper), by=None)
+        [before] = similarity.similar_to(self.TEXTS[3])
+        assert not before.flagged
+        workflow.resolve_forecast(before.claim, by=editor, outcome="did_not", note="It did not.")
+        [after] = similarity.similar_to(self.TEXTS[3])
+        assert after.reasons == ["the forecast did not come true"]
+
+    def test_the_cache_holds_no_draft_words(self, disputed_elsewhere, reviewer):
+        from django.core.cache import cache
+
+        marker = "LEAK-MARKER-kept"
+        draft, claim = disputed_elsewhere
+        claim.quote = f"{claim.quote} {marker}"
+        claim.save()
+        client = Client()
+        client.force_login(reviewer)
+        assert TestFlags.QUOTE in main_of(client.get(f"/review/{draft.slug}/"))
+        kept = {key: value for key, value in cache._cache.items() if ":similar:" in key}
+        assert kept  # the workspace kept what it found
+        for key, value in kept.items():
+            assert marker not in key and marker.encode() not in value
+            assert b"The draft" not in value and TestFlags.QUOTE.encode() in value
+
+    def test_a_cache_that_cannot_be_reached_costs_the_cache_alone(self, catalogue, settings):
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1",
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            }
+        }
+        assert found(self.TEXTS[1]) == [NEAR_DUPLICATES[1][0]]
 
 
 # --- What is shown and flagged --------------------------------------------------------------
