@@ -1,6 +1,6 @@
 """The admin of what editors write: a paper's page with its outline of sections and its claims
-(papers/admin/desk.py) and its workflow panel (papers/admin/workflow.py), claims on their own
-pages, tags and sources."""
+(papers/admin/desk.py) and its workflow panel (papers/admin/workflow.py), and claims on their
+own pages. Tags and sources are papers/admin/catalogue.py."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from markdownx.models import MarkdownxField
 
 from papers import audit, pagecache, purging, similarity, workflow
+from papers.admin.catalogue import shared_edit
 from papers.admin.desk import (
     DeskAdminMixin,
     ReattachAdminMixin,
@@ -27,7 +28,6 @@ from papers.models import (
     Claim,
     Paper,
     Section,
-    Source,
     Tag,
 )
 
@@ -322,7 +322,7 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
         obj = form.instance
         if form.has_changed() or any(formset.has_changed() for formset in formsets):
             paper_ids = {obj.paper_id, form.initial.get("paper")} - {None}
-            _shared_edit(request, paper_ids, f"claim {obj.public_id}")
+            shared_edit(request, paper_ids, f"claim {obj.public_id}")
         flag = similarity.flag(similarity.similar_to(obj.quote, paper_id=obj.paper_id))
         if flag:
             messages.warning(request, f"Claim {obj.public_id}: {flag}.")
@@ -330,105 +330,10 @@ class ClaimAdmin(ReattachAdminMixin, AnchoringMixin, admin.ModelAdmin):
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
         touch_papers([obj.paper_id])
-        _shared_edit(request, [obj.paper_id], f"claim {obj.public_id} removed")
+        shared_edit(request, [obj.paper_id], f"claim {obj.public_id} removed")
 
     def delete_queryset(self, request, queryset):
         paper_ids = set(queryset.values_list("paper_id", flat=True))
         super().delete_queryset(request, queryset)
         touch_papers(paper_ids)
-        _shared_edit(request, paper_ids, "claims removed")
-
-
-def _shared_edit(request, paper_ids, what):
-    """Tell the workflow that these papers' reviewable content changed outside the paper's own
-    page (a claim, a source or a tag): it may undo an approval."""
-    workflow.record_shared_edit(Paper.objects.filter(pk__in=paper_ids), by=request.user, what=what)
-
-
-@admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name", "slug", "description"]
-    prepopulated_fields = {"slug": ["name"]}
-
-    # Readers see tags' names and addresses on every page that lists papers or claims. A
-    # tag's name and slug are part of what reviewers vouch for in each paper that uses it.
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        pagecache.public_changed()
-        purging.tag_changed(obj, old_slug=form.initial.get("slug"))
-        if change and {"name", "slug"} & set(form.changed_data):
-            _shared_edit(request, _papers_tagged([obj.pk]), f"tag “{obj}”")
-
-    def delete_model(self, request, obj):
-        paper_ids = _papers_tagged([obj.pk])
-        purging.tag_changed(obj)
-        super().delete_model(request, obj)
-        pagecache.public_changed()
-        _shared_edit(request, paper_ids, f"tag “{obj}” removed")
-
-    def delete_queryset(self, request, queryset):
-        paper_ids = _papers_tagged(list(queryset.values_list("pk", flat=True)))
-        for tag in queryset if purging.enabled() else ():
-            purging.tag_changed(tag)
-        super().delete_queryset(request, queryset)
-        pagecache.public_changed()
-        _shared_edit(request, paper_ids, "tags removed")
-
-
-def _papers_tagged(tag_ids):
-    """The ids of the papers that carry one of these tags, themselves or on a claim."""
-    tagged = models.Q(tags__in=tag_ids) | models.Q(claims__tags__in=tag_ids)
-    return set(Paper.objects.filter(tagged).values_list("pk", flat=True))
-
-
-@admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
-    # An address typed without its scheme is taken as HTTPS (Django 6's default, chosen now).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    list_display = ["title", "publisher", "date", "url", "link_status"]
-    list_filter = ["link_status"]
-    search_fields = ["title", "publisher", "url", "quote"]
-    date_hierarchy = "date"
-    # What the link check found (papers/link_status.py): only a check writes it.
-    readonly_fields = [
-        "link_status",
-        "link_code",
-        "link_note",
-        "link_checked_at",
-        "link_broken_since",
-        "link_hash",
-        "checked_url",
-    ]
-    actions = ["accept_pages"]
-
-    # A source is part of what reviewers vouch for in each paper that cites it.
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and form.has_changed():
-            _shared_edit(request, _papers_citing([obj.pk]), f"source “{obj}”")
-
-    def delete_model(self, request, obj):
-        paper_ids = _papers_citing([obj.pk])
-        super().delete_model(request, obj)
-        _shared_edit(request, paper_ids, f"source “{obj}” removed")
-
-    def delete_queryset(self, request, queryset):
-        paper_ids = _papers_citing(list(queryset.values_list("pk", flat=True)))
-        super().delete_queryset(request, queryset)
-        _shared_edit(request, paper_ids, "sources removed")
-
-    @admin.action(
-        description="Accept the selected pages as they are now (from the next link check)",
-        permissions=["change"],
-    )
-    def accept_pages(self, request, queryset):
-        # The next check takes the page it fetches as the new baseline.
-        count = queryset.exclude(link_hash="").update(link_hash="")
-        noun = "source" if count == 1 else "sources"
-        self.message_user(request, f"{count} {noun} will take the page as the next check finds it.")
-
-
-def _papers_citing(source_ids):
-    papers = Paper.objects.filter(claims__sources__in=source_ids)
-    return set(papers.values_list("pk", flat=True))
+        shared_edit(request, paper_ids, "claims removed")
