@@ -70,7 +70,7 @@ class TestTheSectionPage:
         # The paper's first section holds claim 1, so this section's claim is claim 2.
         assert [item["number"] for item in marking["claims"]] == [2]
         assert f'id="claim-{claim.public_id}"' in marking["html"]
-        assert 'aria-label="Claim 2, predictive"' in marking["html"]
+        assert f'href="#claim-note-{claim.public_id}">2</a>' in marking["html"]
         assert f'id="claim-note-{claim.public_id}"' in response.content.decode()
 
     def test_without_javascript_it_links_to_the_claim_form_for_the_section(
