@@ -1,7 +1,10 @@
 """The database task queue as tests drive it: django-tasks-db's worker in batch mode (what
 `manage.py db_worker --batch` runs), in this process so that it sees the test database."""
 
+from unittest import mock
+
 from django.utils import timezone
+from django_tasks_db.management.commands import db_worker
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 
@@ -9,6 +12,12 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 class TaskQueue:
     def run(self):
         """Run every task that is ready now, as a worker would, then stop."""
+        # A worker drops connections that are not in autocommit, as a test's is: it would end
+        # the test's transaction (PostgreSQL; an in-memory SQLite connection never closes).
+        with mock.patch.object(db_worker, "close_old_connections", lambda: None):
+            self._work()
+
+    def _work(self):
         Worker(
             queue_names=["default"],
             interval=0,
