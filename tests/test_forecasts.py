@@ -174,7 +174,7 @@ class TestVersions:
         (claim,) = [c for c in version.snapshot["claims"] if c["kind"] == "predictive"]
         assert (claim["due"], claim["resolves_when"]) == ("2020-06-30", "Ten calm years.")
         assert due_forecast.due == PAST
-        assert "Forecast due 2020-06-30. Settled when: Ten calm years." in version.body_html
+        assert "Forecast due 2020-06-30. Settled when: “Ten calm years.”." in version.body_html
         Claim.objects.filter(kind=Claim.Kind.PREDICTIVE).update(due=FUTURE)
         version.refresh_from_db()
         assert version.snapshot == due_forecast.version.snapshot
