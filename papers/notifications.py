@@ -12,9 +12,13 @@ admin.
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from papers.tasks import enqueue_now, retried
 
@@ -53,3 +57,29 @@ def _queue(kind, context, addresses):
 def send_email(subject, body, address):
     """Send one message through Django's mail backend (SMTP in production)."""
     send_mail(subject, body, None, [address])
+
+
+def queue_password_reset(user):
+    """Queue the password-reset email of one account. The worker writes its link when it sends
+    it, so no working link waits in the queue's table, and a retried email carries a fresh one.
+    Queued at once: asking for a reset writes nothing to wait for."""
+    enqueue_now(send_password_reset, user.pk)
+
+
+@retried(attempts=6, backoff=60, retry_on=(OSError,))
+def send_password_reset(user_pk):
+    """Send the reset link to an account that can still use one (active, with a password)."""
+    user = get_user_model().objects.filter(pk=user_pk, is_active=True).first()
+    if user is None or not user.has_usable_password() or not user.email:
+        return
+    context = {
+        "user": user,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+        "site_url": settings.SITE_URL,
+        "site_name": settings.SITE_NAME,
+    }
+    # A subject is one line, whatever the template holds.
+    subject = " ".join(render_to_string("emails/password_reset_subject.txt", context).split())
+    body = render_to_string("emails/password_reset.txt", context)
+    send_mail(subject, body, None, [user.email])

@@ -141,3 +141,22 @@ def test_a_delivered_message_is_not_sent_again(task_queue, mail_server):
     assert [r.status for r in task_queue.results()] == ["SUCCESSFUL"]
     assert len(mail_server.inbox.messages) == 1
     assert timezone.now() - task_queue.results()[0].finished_at < timedelta(minutes=1)
+
+
+def test_a_password_reset_answers_at_once_and_its_link_is_written_when_it_is_sent(
+    task_queue, mail_server, reviewer
+):
+    response = Client().post("/accounts/password-reset/", {"email": reviewer.email})
+    assert response.status_code == 302
+    [queued] = task_queue.results()
+    # Only the account waits in the queue's table: no working link.
+    assert queued.args_kwargs == {"args": [reviewer.pk], "kwargs": {}}
+
+    task_queue.run()  # the mail server is down: the first attempt fails and a retry is queued
+    assert [r.status for r in task_queue.results()] == ["FAILED", "READY"]
+    mail_server.start()
+    task_queue.make_due()
+    task_queue.run()
+    [message] = mail_server.inbox.messages
+    assert message["To"] == reviewer.email
+    assert "/accounts/password-reset/" in message.get_payload()

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from papers import permissions
+from papers import notifications, permissions
 
 security_log = logging.getLogger("security")
 
@@ -43,6 +43,12 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
             if permissions.is_editor(user) or permissions.is_reviewer(user)
         )
 
+    def save(self, **kwargs):
+        """Queue an email for each account of the address: the request answers without waiting
+        for the mail server (papers/notifications.py)."""
+        for user in self.get_users(self.cleaned_data["email"]):
+            notifications.queue_password_reset(user)
+
 
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset by email, answering the same whether or not the address belongs to
@@ -51,13 +57,10 @@ class PasswordResetView(auth_views.PasswordResetView):
     nothing, so the form cannot be used to flood someone's mailbox."""
 
     form_class = PasswordResetForm
-    subject_template_name = "emails/password_reset_subject.txt"
-    email_template_name = "emails/password_reset.txt"
 
     def form_valid(self, form):
-        # The link in the email is built on the publication's address, never on the Host
-        # header the request came with.
-        self.extra_email_context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME}
+        # The email's link is built on the publication's address (settings.SITE_URL), never on
+        # the Host header the request came with.
         if _throttled(self.request, form.cleaned_data["email"]):
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
