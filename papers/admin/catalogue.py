@@ -4,7 +4,7 @@ for in every paper that uses it, so changing one is an edit of those papers."""
 from django.contrib import admin
 from django.db import models
 
-from papers import pagecache, purging, workflow
+from papers import link_status, pagecache, purging, workflow
 from papers.models import Paper, Source, Tag
 
 
@@ -60,15 +60,7 @@ class SourceAdmin(admin.ModelAdmin):
     search_fields = ["title", "publisher", "url", "quote"]
     date_hierarchy = "date"
     # What the link check found (papers/link_status.py): only a check writes it.
-    readonly_fields = [
-        "link_status",
-        "link_code",
-        "link_note",
-        "link_checked_at",
-        "link_broken_since",
-        "link_hash",
-        "checked_url",
-    ]
+    readonly_fields = link_status.RECORDED_FIELDS
     actions = ["accept_pages"]
 
     # A source is part of what reviewers vouch for in each paper that cites it.
