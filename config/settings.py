@@ -365,10 +365,24 @@ if REDIS_URL:
             "TIMEOUT": PAGE_CACHE_SECONDS,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         },
+        # Similar claims found (papers/similarity.py), shared by every server.
+        "similar": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "standpoint",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        },
     }
 else:
     # Readers' pages are then kept by each process in its own memory only (papers/pagecache.py).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Similar claims found apart from the default cache, so that they never push out its rate
+    # limits' counters (a per-process cache drops entries when full).
+    CACHES["similar"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "similar",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
 # Sessions live in the database alone: one indexed read per signed-in request, and neither a
 # worker's local cache nor a Redis outage can sign anyone in or out (Django's cached_db engine
 # fails the request when Redis is down).

@@ -15,7 +15,7 @@ now (published, not withdrawn) take part, and never the claim's own paper. Looki
 claims of a whole workspace costs the same five queries as looking up one.
 
 What is found depends on the published catalogue alone, which changes only with the public
-revision (papers.pagecache), so it is kept in the default cache under the revision, the paper
+revision (papers.pagecache), so it is kept in the "similar" cache under the revision, the paper
 left out and a digest of the text: the claims of a workspace part are read in one round trip,
 and only those not kept yet are looked up (in the five queries). An entry holds published
 claims only, never a draft's words (the text looked up is in its key as a digest alone); the
@@ -29,7 +29,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.urls import reverse
@@ -169,7 +169,7 @@ def _names(texts, paper_id):
 def _read(names):
     """{cache key: [Similar]} of the names kept; a cache that cannot be read keeps nothing."""
     try:
-        return cache.get_many(names)
+        return caches["similar"].get_many(names)
     except Exception:  # a cache server that is down costs the cache, not the page
         logger.warning("Similar claims cannot be read from the cache.", exc_info=True)
         return {}
@@ -177,7 +177,7 @@ def _read(names):
 
 def _write(entries):
     try:
-        cache.set_many(entries, KEPT_SECONDS)
+        caches["similar"].set_many(entries, KEPT_SECONDS)
     except Exception:
         logger.warning("Similar claims cannot be written to the cache.", exc_info=True)
 
