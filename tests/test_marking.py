@@ -5,6 +5,7 @@ number of queries, and bad input refused with the form's errors and nothing save
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -190,6 +191,7 @@ class TestMarkingAClaim:
         def queries(tag_count):
             tags = [TagFactory().pk for _ in range(tag_count)]
             sources = [SourceFactory().pk for _ in range(tag_count)]
+            caches["similar"].clear()  # both answers look up the section's similar claims
             with CaptureQueriesContext(connection) as captured:
                 response = editor_client.post(
                     mark_url(section),
