@@ -59,7 +59,8 @@ class RetryReadsMiddleware:
             and request.method in SAFE_METHODS
             and wait_for_database()
         ):
-            response.close()
+            # The 503 is dropped unclosed: closing it would signal the request's end, and
+            # Django would close the connections the second try is about to use.
             request.database_unavailable = False
             response = self.get_response(request)
         return response
