@@ -2,6 +2,7 @@
 filters and pages, and its HTTP manners (400s in JSON, throttling, CORS, ETags, read-only)."""
 
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -295,6 +296,9 @@ def test_updated_since_keeps_what_was_published_at_or_after_it(client, catalogue
     assert get(client, "/api/v1/papers/", data={"updated_since": later})["count"] == 0
     assert get(client, "/api/v1/claims/?updated_since=2000-01-01")["count"] == 4
     assert get(client, "/api/v1/papers/?updated_since=2000-01-01T00:00:00")["count"] == 2
+    # Any offset ISO 8601 allows, those PostgreSQL refuses (beyond ±15:59) included.
+    far_west = quote("2000-01-01T00:00:00-19:37")
+    assert get(client, f"/api/v1/papers/?updated_since={far_west}")["count"] == 2
 
 
 def test_pages_are_stable_link_each_other_and_cap_their_size(client, catalogue):
@@ -323,6 +327,7 @@ def test_pages_are_stable_link_each_other_and_cap_their_size(client, catalogue):
         ("limit=0", "limit"),
         ("limit=-5", "limit"),
         ("updated_since=yesterday", "updated_since"),
+        ("updated_since=" + quote("9999-12-31T23:59:59-15:00"), "updated_since"),
         ("tag=not a slug", "tag"),
         ("paper=%C3%A9t%C3%A9", "paper"),
         ("tag=" + "x" * 81, "tag"),

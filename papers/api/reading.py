@@ -10,7 +10,6 @@ forecast, the standing resolutions of its forecasts.
 
 import threading
 from collections import OrderedDict
-from datetime import UTC
 
 from django.conf import settings
 from django.db.models.fields.json import KeyTransform
@@ -46,11 +45,6 @@ def claim_urls():
     return lambda public_id: (page.format(public_id), api.format(public_id))
 
 
-def _aware(moment):
-    """A time without a zone is UTC."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
 # --- Claims ------------------------------------------------------------------------------------
 
 
@@ -67,7 +61,7 @@ def claims(filters):
     if filters.paper:
         found = found.filter(paper__slug=filters.paper)
     if filters.updated_since:
-        found = found.filter(version__published_at__gte=_aware(filters.updated_since))
+        found = found.filter(version__published_at__gte=filters.updated_since)
     return (
         found.select_related("version", "paper")
         .only(*CLAIM_FIELDS)
@@ -261,7 +255,7 @@ def papers(filters):
     if filters.tag:
         found = found.filter(live_version__tags__slug=filters.tag)
     if filters.updated_since:
-        found = found.filter(live_version__published_at__gte=_aware(filters.updated_since))
+        found = found.filter(live_version__published_at__gte=filters.updated_since)
     return _with_standfirst(found.for_listing())
 
 

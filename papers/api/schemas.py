@@ -1,11 +1,11 @@
 """What the API answers and accepts, as Pydantic models: they validate the query parameters
 (a bad value is a 400 naming it) and are the OpenAPI schema readers of /api/v1/schema/ get."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from ninja import Schema
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from papers import verdicts
 from papers.forecasts import STATE_LABELS, Outcome
@@ -45,6 +45,20 @@ class Since(Schema):
         description="Only what was published at or after this time (ISO 8601; a time without "
         "a zone is UTC, a date alone is its midnight).",
     )
+
+    @field_validator("updated_since")
+    @classmethod
+    def in_utc(cls, moment):
+        """The moment in UTC: a time without a zone is UTC, and an offset PostgreSQL does not
+        take (beyond ±15:59) is converted rather than passed on."""
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("This time is out of range.") from None
 
 
 class PaperFilters(Paging, Since):
