@@ -32,7 +32,7 @@ lint: $(STAMP)
 test: lint
 	$(DEV) $(PY) manage.py check
 	$(DEV) $(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(ARGS)
+	$(VENV)/bin/pytest -n auto $(ARGS)
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
