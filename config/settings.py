@@ -455,7 +455,11 @@ PERIODIC_TASKS = {
     "papers.scheduling.publish_due_papers": 60,
     "papers.scheduling.notify_due_forecasts": 60 * 60,
     "papers.link_status.check_cited_sources": 24 * 60 * 60,
+    "papers.tasks.fail_abandoned_tasks": 10 * 60,
 }
+# A task RUNNING for longer than this was left by a worker that died: it is marked FAILED, for
+# editors to see and run again (papers.tasks.fail_abandoned_tasks). Longer than any task runs.
+STANDPOINT_TASK_ABANDONED_HOURS = env_int("STANDPOINT_TASK_ABANDONED_HOURS", 6)
 
 # Shared HTTP caches in front (Varnish or a CDN): how long readers' pages may be kept by browsers
 # and by shared caches (which are purged on every change readers see; papers/cache_tags.py), and

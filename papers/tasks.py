@@ -203,3 +203,38 @@ def enqueue_due(now=None):
             continue
         enqueued.append(path)
     return enqueued
+
+
+class AbandonedTask(Exception):
+    """What an abandoned task failed with: its worker stopped before it finished."""
+
+
+# What an abandoned task's result says in place of a traceback.
+ABANDONED = (
+    "The worker running this task stopped before it finished (killed, or its machine lost): "
+    "no result came within {hours} hours of its start. Run it again from here."
+)
+
+
+@retried(attempts=1)
+def fail_abandoned_tasks():
+    """Mark FAILED the tasks a dead worker left RUNNING: django-tasks-db never takes a task back
+    from a worker that died, so without this they would stay RUNNING for good, out of editors'
+    sight. Periodic; any task running longer than STANDPOINT_TASK_ABANDONED_HOURS counts."""
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        return {"abandoned": 0}
+    from django_tasks_db.models import DBTaskResult
+
+    hours = settings.STANDPOINT_TASK_ABANDONED_HOURS
+    stale = DBTaskResult.objects.filter(
+        status="RUNNING", started_at__lt=timezone.now() - timedelta(hours=hours)
+    )
+    count = stale.update(
+        status="FAILED",
+        finished_at=timezone.now(),
+        exception_class_path=f"{__name__}.{AbandonedTask.__qualname__}",
+        traceback=ABANDONED.format(hours=hours),
+    )
+    if count:
+        log.error("task.abandoned", extra={"tasks": count, "hours": hours})
+    return {"abandoned": count}

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from io import StringIO
 
 import django_rq
@@ -373,3 +374,44 @@ def test_the_queue_is_chosen_by_one_environment_variable(env, backend):
         text=True,
     )
     assert backend in (found.stdout if found.returncode == 0 else found.stderr)
+
+
+class TestAbandonedTasks:
+    """A worker that dies mid-task (SIGKILL, a lost machine) leaves its task RUNNING: the
+    periodic sweep marks it FAILED for editors to see and run again."""
+
+    def running(self, task_queue, started_hours_ago):
+        from papers.scheduling import publish_due_papers
+
+        publish_due_papers.enqueue()
+        [result] = task_queue.results(status="READY")
+        # What a worker records as it takes a task, then dies without a word.
+        started = timezone.now() - timedelta(hours=started_hours_ago)
+        type(result).objects.filter(pk=result.pk).update(status="RUNNING", started_at=started)
+        return result
+
+    def test_a_task_running_past_the_limit_is_marked_failed_with_the_reason(
+        self, task_queue, settings
+    ):
+        settings.STANDPOINT_TASK_ABANDONED_HOURS = 6
+        stuck = self.running(task_queue, started_hours_ago=7)
+        recent = self.running(task_queue, started_hours_ago=1)
+        assert tasks.fail_abandoned_tasks.call() == {"abandoned": 1}
+        stuck.refresh_from_db()
+        recent.refresh_from_db()
+        assert (stuck.status, recent.status) == ("FAILED", "RUNNING")
+        assert "stopped before it finished" in stuck.traceback
+        assert stuck.task_result.errors[0].exception_class is tasks.AbandonedTask
+
+    def test_editors_can_run_an_abandoned_task_again(self, task_queue, editor_client):
+        stuck = self.running(task_queue, started_hours_ago=7)
+        tasks.fail_abandoned_tasks.call()
+        response = editor_client.post(
+            TASKS_URL,
+            {"action": "run_again", "_selected_action": [stuck.pk]},
+        )
+        assert response.status_code == 302
+        assert len(task_queue.results(status="READY")) == 1
+
+    def test_the_sweep_is_periodic(self):
+        assert "papers.tasks.fail_abandoned_tasks" in [path for path, *_ in tasks.periodic_tasks()]
