@@ -34,7 +34,10 @@ def open_section_editor(page, live_server):
     sign_in_as_editor(page, live_server)
     page.goto(live_server.url + "/admin/papers/paper/")
     page.get_by_role("link", name=PAPER).click()
-    page.locator("#outline tbody th a").first.click()  # the first section's own page
+    # The first section's own page, loaded: markdownx's script listens for drops once the
+    # document has loaded, and a drop before that would fall on a bare textarea.
+    with page.expect_navigation(wait_until="load"):
+        page.locator("#outline tbody th a").first.click()
     return page.locator("textarea.markdownx-editor")
 
 
@@ -77,7 +80,8 @@ def test_a_dropped_svg_is_refused_and_nothing_stored(demo, live_server, page, ex
     # would have written "Invalid response" into it).
     expect(page.get_by_role("alert")).to_contain_text("SVG")
     expect(body).to_have_value(before)
-    assert not [path for path in demo.rglob("*") if path.is_file()]
+    # Nothing among the uploads (the demo's versions have their PDFs in media/pdfs/).
+    assert not [path for path in (demo / "uploads").rglob("*") if path.is_file()]
     # The next image that goes through clears the reason.
     drop(body, "figure.png", "image/png", png())
     expect(body).to_have_value(re.compile(r"!\[\]\(/media/uploads/"))
