@@ -40,6 +40,7 @@ PAGES = [
     Page("diff", "/papers/{paper}/diff/1/2/"),
     Page("corrections", "/corrections/"),
     Page("forecasts", "/forecasts/"),
+    Page("api-docs", "/api/v1/docs/"),
     Page("claim-list", "/claims/"),
     Page("claim-list-by-kind", "/claims/?kind=factual"),
     Page("claim", "/claims/{claim}/"),
