@@ -263,6 +263,7 @@
   // Opens the form next to what it is about, inside the window.
   function open(near) {
     dialog.classList.remove("marking-dialog--placed");
+    dialog.style.maxHeight = "";
     dialog.showModal();
     if (window.innerWidth < 640) {
       return; // centred by the browser on narrow screens
@@ -276,6 +277,9 @@
     }
     dialog.style.left = left + "px";
     dialog.style.top = top + "px";
+    // It grows as it is filled in (a new source's fields): it scrolls inside the window rather
+    // than run past its bottom edge.
+    dialog.style.maxHeight = (window.innerHeight - top - 8) + "px";
     dialog.classList.add("marking-dialog--placed");
   }
 
