@@ -44,6 +44,11 @@ def reviewer(db):
 
 
 @pytest.fixture
+def other_reviewer(db):
+    return ReviewerFactory(username="other_reviewer")
+
+
+@pytest.fixture
 def outsider(db):
     return UserFactory(username="outsider")
 
