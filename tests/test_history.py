@@ -8,7 +8,7 @@ from papers import diffing, workflow
 from papers.models import Assessment, Review
 from papers.views import history
 from tests.factories import ClaimFactory, PaperFactory, SectionFactory, approved
-from tests.test_xss import CORPUS, violations
+from tests.xss import CORPUS, violations
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.test import Client
 
 from papers import pagecache, search, workflow
 from tests.factories import PaperFactory, SectionFactory, TagFactory, approved
-from tests.test_xss import violations
+from tests.xss import violations
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""A site whose every user-written field holds the XSS corpus of tests/test_xss.py made live,
+"""A site whose every user-written field holds the XSS corpus of tests/xss.py made live,
 for tests/browser/test_xss_browser.py: each payload's `alert(…)` becomes code that, if it ever ran,
 would open a dialog, request a marker URL, mark the document with `data-xss` and set
 `window.__xss`, all carrying a token that names the payload and the field it was stored in."""
@@ -21,7 +21,7 @@ from tests.factories import (
     TagFactory,
     approved,
 )
-from tests.test_xss import CORPUS
+from tests.xss import CORPUS
 
 PAYLOADS = [(param.id, param.values[0]) for param in CORPUS]
 IDS = [name for name, _ in PAYLOADS]
@@ -53,7 +53,7 @@ CALL = re.compile(r"alert\([^()]*\)")
 BASE64 = re.compile(r"(?<=base64,)[A-Za-z0-9+/]+=*")
 TOKEN = re.compile(r"77\d{5}")
 # Payloads for fields that must hold a URL, outside the corpus. Django's URLValidator accepts
-# quotes and angle brackets after the host (as in test_xss.py); `next` is a script URL.
+# quotes and angle brackets after the host (as in test_xss_pages.py); `next` is a script URL.
 EXTRA = {
     "hostile-url": 'https://example.org/?q="onmouseover="alert(1)"><script>alert(1)</script>',
     "script-url": "javascript:alert(1)",

@@ -1,4 +1,4 @@
-"""The XSS corpus of tests/test_xss.py in a real browser (`pytest -m browser`), made live.
+"""The XSS corpus of tests/xss.py in a real browser (`pytest -m browser`), made live.
 
 Each payload's `alert(…)` becomes code that, if it ever ran, would open a dialog, request a
 marker URL, mark the document with `data-xss` and set `window.__xss`, all carrying a token that
