@@ -1,18 +1,13 @@
 """What the review workspace shows: a paper's working draft with its claims, each with its
 sources, verdicts and threads as the viewer may see them.
 
-A long paper is shown in parts of whole sections holding about CLAIMS_PER_PART claims, so a page
-costs the same few queries and milliseconds whatever the paper's length; claims keep their
-numbers from the whole paper. The orphaned claims come last, on the last part.
-
-Independent assessment (who sees whose work) is papers.independence; what changed since earlier
+Where each claim sits, and which part of a long paper shows it, is papers.workspace_layout;
+independent assessment (who sees whose work) is papers.independence; what changed since earlier
 rounds, and where the viewer's own review stands, papers.workspace_rounds.
 """
 
 import functools
-from collections import defaultdict
 
-from django.db import router
 from django.db.models import Prefetch, Q
 from django.utils import dates, timezone
 
@@ -25,19 +20,19 @@ from papers import (
     similarity,
     verdicts,
     workflow,
+    workspace_layout,
     workspace_rounds,
 )
-from papers.models import Assessment, Claim, Comment, Paper, Review
+from papers.models import Assessment, Comment, Paper, Review
 
 Stage = Paper.Stage
-CLAIMS_PER_PART = 30
 
 
 def build(paper, user, part=None):
     """The workspace context of `part` (1-based; out of range is the nearest part). Without a
     part, the workspace opens on the part of the viewer's first claim that needs attention."""
     viewer = _viewer(paper, user)
-    placed, orphans, parts = _layout(paper)
+    placed, orphans, parts = workspace_layout.layout(paper)
     overview = _overview(paper, viewer, placed, orphans, parts)
     if part is None:
         attention = overview["progress"]["attention"]
@@ -67,7 +62,7 @@ def build(paper, user, part=None):
         "orphans": orphan_views,
         "orphan_total": len(orphans),
         "part": part,
-        "parts": _contents(parts, placed),
+        "parts": workspace_layout.navigation(parts, placed),
         **overview,
     }
     if viewer["editor"]:
@@ -79,7 +74,7 @@ def panel(paper, user, claim):
     """One claim's panel, the viewer's progress and (for editors) the editor's desk, as `build`
     shows them: what a page that is updated in place needs after an action on the claim."""
     viewer = _viewer(paper, user)
-    placed, orphans, parts = _layout(paper)
+    placed, orphans, parts = workspace_layout.layout(paper)
     number, located = next(
         ((n, c) for pairs in placed.values() for n, c in pairs if c.pk == claim.pk),
         (None, next((c for c in orphans if c.pk == claim.pk), claim)),
@@ -102,7 +97,9 @@ def _overview(paper, viewer, placed, orphans, parts):
     progress = {"carried": 0, "attention": None, "attention_total": 0}
     if viewer["can_assess"]:
         progress = workspace_rounds.progress(
-            own, _reading_order(placed, orphans), _parts_of_claims(placed, parts, orphans)
+            own,
+            workspace_layout.reading_order(placed, orphans),
+            workspace_layout.parts_of_claims(placed, parts, orphans),
         )
     return {
         "paper": paper,
@@ -116,54 +113,24 @@ def _overview(paper, viewer, placed, orphans, parts):
     }
 
 
-def part_of(claim):
-    """The part of the workspace that shows `claim`."""
-    placed, orphans, parts = _layout(claim.paper)
-    return _parts_of_claims(placed, parts, orphans)[claim.pk]
-
-
 def recap(paper, review):
     """The reviewer's verdicts, claim by claim in reading order with the part that shows each,
     for the submission page. `review` comes `with_coverage()`."""
     if review is None:
         return {"recap": [], "assessed": 0}
-    placed, orphans, parts = _layout(paper)
-    ordered = _reading_order(placed, orphans)
+    placed, orphans, parts = workspace_layout.layout(paper)
+    ordered = workspace_layout.reading_order(placed, orphans)
     claims = {claim.pk: claim.instance() for _, claim in ordered}
     mine = {}
     for assessment in review.assessments.all():
         assessment.claim = claims[assessment.claim_id]  # for is_stale, without a query each
         mine[assessment.claim_id] = assessment
-    part = _parts_of_claims(placed, parts, orphans)
+    part = workspace_layout.parts_of_claims(placed, parts, orphans)
     rows = [
         {"number": n, "claim": claims[c.pk], "assessment": mine.get(c.pk), "part": part[c.pk]}
         for n, c in ordered
     ]
     return {"recap": rows, "assessed": review.assessed, "missing": len(rows) - review.assessed}
-
-
-def _layout(paper):
-    """Where each claim is: (claims placed per section, orphaned claims, parts of sections)."""
-    sections = list(paper.sections.all())
-    placed, orphans = _arrange(paper, sections)
-    return placed, orphans, _parts(sections, placed)
-
-
-def _parts_of_claims(placed, parts, orphans):
-    """The part that shows each claim, by pk: orphaned claims are on the last."""
-    found = {
-        claim.pk: number
-        for number, sections in enumerate(parts, start=1)
-        for section in sections
-        for _, claim in placed[section.pk]
-    }
-    return found | {claim.pk: len(parts) for claim in orphans}
-
-
-def _reading_order(placed, orphans):
-    """[(number, claim)] through the whole paper, orphaned claims (numbered None) last."""
-    ordered = sorted((pair for pairs in placed.values() for pair in pairs), key=lambda p: p[0])
-    return ordered + [(None, claim) for claim in orphans]
 
 
 def _viewer(paper, user):
@@ -197,92 +164,6 @@ def _viewer(paper, user):
         "last_round": last_round,
         "bases": bases,
     }
-
-
-def _arrange(paper, sections):
-    """Claims placed in their sections, numbered in reading order, and the orphaned ones. Reads
-    only what placing needs; `_with_details` fetches the rest for the claims shown."""
-    by_pk = {section.pk: section for section in sections}
-    # Rows, not model instances: a long paper has hundreds of claims and a page shows a part.
-    rows = Claim.objects.filter(paper_id=paper.pk).values_list(*_Placed.FIELDS)
-    located, orphans = [], []
-    for values in rows:
-        claim = _Placed(values, by_pk)
-        if claim.place is None:
-            orphans.append(claim)
-        else:
-            section = claim.section
-            located.append(((section.position, section.pk, claim.place[0], claim.pk), claim))
-    located.sort(key=lambda pair: pair[0])
-    placed = defaultdict(list)
-    for number, (_, claim) in enumerate(located, start=1):
-        placed[claim.section_id].append((number, claim))
-    return placed, orphans
-
-
-class _Placed:
-    """A claim as the layout needs it (where it is, and what finds it): far lighter than a model
-    instance, and the layout reads every claim of the paper."""
-
-    # In the model's field order, as Model.from_db wants them.
-    FIELDS = tuple(
-        field.attname
-        for field in Claim._meta.concrete_fields
-        if field.attname
-        in {"id", "paper_id", "section_id", "public_id", "quote", "prefix", "suffix", "orphaned"}
-    )
-    __slots__ = ("values", "pk", "section_id", "section", "public_id", "quote", "place")
-
-    def __init__(self, values, sections):
-        self.values = values
-        row = dict(zip(self.FIELDS, values, strict=True))
-        self.pk, self.section_id, self.public_id = row["id"], row["section_id"], row["public_id"]
-        self.quote = row["quote"]
-        self.section = sections[self.section_id] if self.section_id is not None else None
-        # Where Claim.locate finds the words; None for an orphaned claim.
-        self.place = None
-        if self.section is not None and not row["orphaned"]:
-            self.place = rendering.locate_quote(
-                self.section.body_text, self.quote, row["prefix"], row["suffix"]
-            )
-
-    def instance(self):
-        """The claim as a model instance with only these fields loaded, as .only() gives it."""
-        claim = Claim.from_db(router.db_for_read(Claim), self.FIELDS, self.values)
-        claim.section = self.section
-        return claim
-
-
-def _parts(sections, placed):
-    """Consecutive sections grouped into parts of about CLAIMS_PER_PART claims (a section is
-    never split); at least one part, even for a paper without sections."""
-    parts, current, count = [], [], 0
-    for section in sections:
-        claims = len(placed[section.pk])
-        if current and count + claims > CLAIMS_PER_PART:
-            parts.append(current)
-            current, count = [], 0
-        current.append(section)
-        count += claims
-    parts.append(current)
-    return parts
-
-
-def _contents(parts, placed):
-    """The parts for the workspace's navigation (shown only when there are several)."""
-    contents, first = [], 1
-    for number, sections in enumerate(parts, start=1):
-        claims = sum(len(placed[section.pk]) for section in sections)
-        contents.append(
-            {
-                "number": number,
-                "sections": sections,
-                "first_claim": first if claims else None,
-                "last_claim": first + claims - 1 if claims else None,
-            }
-        )
-        first += claims
-    return contents
 
 
 def _with_details(paper, claims):

@@ -18,7 +18,16 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from papers import actions, forms, independence, outcomes, permissions, workflow, workspace
+from papers import (
+    actions,
+    forms,
+    independence,
+    outcomes,
+    permissions,
+    workflow,
+    workspace,
+    workspace_layout,
+)
 from papers.converters import natural_number
 from papers.models import Assignment, Paper, Review
 
@@ -291,6 +300,6 @@ def _attempt(request, action, success=None):
 def _back_to(claim, fragment=None):
     """The claim's panel (or `fragment` in it), on the part of the workspace that shows it."""
     url = reverse("review:paper", args=[claim.paper.slug])
-    part = workspace.part_of(claim)
+    part = workspace_layout.part_of(claim)
     query = f"?part={part}" if part > 1 else ""
     return redirect(f"{url}{query}#{fragment or f'claim-note-{claim.public_id}'}")
