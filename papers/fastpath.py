@@ -1,5 +1,5 @@
-"""The outermost middleware: readers' pages answered from the page cache before the rest of the
-stack, and the headers every response gets on its way out.
+"""Readers' pages answered from the page cache before the rest of the stack, and the headers every
+response gets on its way out.
 
 A reader without a session (most readers: no session cookie, no flash message waiting) asking
 for a page kept in papers/pagecache.py gets its stored bytes in the coding their client prefers
@@ -9,9 +9,20 @@ match: sessions, authentication, CSRF, sign-in throttling and CSP are not run fo
 else (the first request for a page, signed-in users, a request the stack would redirect to
 HTTPS) goes through the whole stack; a page for every reader that comes back is kept, and sent
 exactly as the next request will get it.
+
+Under WSGI (gunicorn, runserver) `StoredPages` wraps the whole application, as WhiteNoise can for
+static files: while this process's reading of the public revision is fresh, a stored page is
+answered before Django's request cycle (its signals, its handler, every middleware), which costs
+more than sending the page. The middleware answers the rest, under ASGI too: the first request
+of each second (reading the revision is a query, made inside the request cycle that opens and
+closes connections), and anything the wrapper leaves to the stack.
 """
 
+import time
+
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.middleware.security import SecurityMiddleware
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -45,18 +56,26 @@ class ReadersPagesMiddleware:
         key = pagecache.shared_key(request)
         if key is None:
             return self.finish(request, self.get_response(request))
-        secure = request.is_secure()
-        if secure or not settings.SECURE_SSL_REDIRECT:
-            request.get_host()  # an address not in ALLOWED_HOSTS is a 400, as in the stack
-            page = pagecache.lookup(key)
-            metrics.count_lookup(hit=page is not None)
-            if page is not None and (response := self.replay(request, page, secure)):
-                return response
+        response = self.from_store(request, key)
+        metrics.count_lookup(hit=response is not None)
+        if response is not None:
+            return response
         response = self.finish(request, self.get_response(request))
         page = pagecache.keep(key, request, response)
         if page is not None:
-            return self.replay(request, page, secure) or response
+            return self.replay(request, page, request.is_secure()) or response
         return response
+
+    def from_store(self, request, key):
+        """The page stored under `key` as this request gets it, or None: none is stored, the
+        stack must redirect the request to HTTPS, or a validator is one the stack answers.
+        An address not in ALLOWED_HOSTS raises DisallowedHost (a 400), as in the stack."""
+        secure = request.is_secure()
+        if not secure and settings.SECURE_SSL_REDIRECT:
+            return None
+        request.get_host()
+        page = pagecache.lookup(key)
+        return None if page is None else self.replay(request, page, secure)
 
     def replay(self, request, page, secure):
         """The page in the client's coding, or a 304 when its validators say so; None for a
@@ -97,6 +116,42 @@ class ReadersPagesMiddleware:
             else:
                 patch_cache_control(response, private=True)
         return response
+
+
+class StoredPages:
+    """WSGI application: `application`, with the stored readers' pages answered in front of it
+    while this process's reading of the public revision is fresh (see the module's doc)."""
+
+    def __init__(self, application):
+        self.application = application
+        self.pages = ReadersPagesMiddleware(application)  # for from_store and replay only
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        response = self.answer(environ)
+        if response is None:
+            return self.application(environ, start_response)
+        start_response(f"{response.status_code} {response.reason_phrase}", [*response.items()])
+        metrics.count_lookup(hit=True)  # a miss is the stack's to count
+        metrics.observe_request(metrics.PAGE_CACHE_VIEW, environ["REQUEST_METHOD"], started)
+        # The bytes alone: closing the response would send Django's request_finished signal
+        # for a request cycle that never started.
+        return [response.content]
+
+    def answer(self, environ):
+        token = pagecache.fresh_revision()
+        if token is None:
+            return None
+        request = WSGIRequest(environ)
+        if _holds_nul(request):
+            return None
+        key = pagecache.shared_key(request, token=token)
+        if key is None:
+            return None
+        try:
+            return self.pages.from_store(request, key)
+        except DisallowedHost:  # the stack answers it (a 400, logged as Django logs it)
+            return None
 
 
 def _holds_nul(request):

@@ -51,8 +51,13 @@ class RequestTimingMiddleware:
             view = PAGE_CACHE_VIEW
         else:
             view = UNRESOLVED_VIEW
-        requests.labels(view, request.method).observe(time.perf_counter() - started)
+        observe_request(view, request.method, started)
         return response
+
+
+def observe_request(view, method, started):
+    """Count a request to `view` that started at `started` (time.perf_counter())."""
+    requests.labels(view, method).observe(time.perf_counter() - started)
 
 
 def count_lookup(hit):

@@ -91,6 +91,16 @@ def revision():
     return last_read.token
 
 
+def fresh_revision():
+    """The public revision's token as this process last read it, if that was less than
+    STANDPOINT_PAGE_REVISION_MS ago; else None (reading it again is revision()'s)."""
+    window = settings.STANDPOINT_PAGE_REVISION_MS / 1000
+    token, at = last_read.token, last_read.at
+    if token is None or time.monotonic() - at >= window:
+        return None
+    return token
+
+
 def public_changed():
     """Move the public revision, inside the caller's transaction: the cached pages of the old
     revision stop being served when, and only if, the change commits; at once in this process,
@@ -189,17 +199,18 @@ def for_readers(view):
     return readers_view
 
 
-def shared_key(request):
+def shared_key(request, *, token=None):
     """The key of the page this request asks for when every anonymous reader gets that page
     (a GET or HEAD of a `for_readers` view, without a session or a flash message), else None.
-    Reading the public revision, it costs a query at most once per STANDPOINT_PAGE_REVISION_MS."""
+    Unless given the public revision's `token`, it reads it: a query at most once per
+    STANDPOINT_PAGE_REVISION_MS."""
     if request.method not in ("GET", "HEAD") or not shareable(request):
         return None
     # The project's URLconf: no middleware has set another one for this request yet.
     if not _readers_path(settings.ROOT_URLCONF, request.path_info):
         return None
     address = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"page:{release()}:{revision()}:{address}"
+    return f"page:{release()}:{token or revision()}:{address}"
 
 
 def shareable(request):
