@@ -110,6 +110,11 @@ def public_changed():
         PublicRevision.objects.update_or_create(pk=1, defaults={"number": 1, "token": token})
     last_read.forget()
     transaction.on_commit(last_read.forget)  # a reader may have read the old one meanwhile
+    # Similar claims are kept under the revision too; imported here, as that module keys its
+    # entries with this one's.
+    from papers import similarity
+
+    similarity.warm_after_commit()
 
 
 @functools.cache

@@ -20,6 +20,11 @@ left out and a digest of the text: the claims of a workspace part are read in on
 and only those not kept yet are looked up (in the five queries). An entry holds published
 claims only, never a draft's words (the text looked up is in its key as a digest alone); the
 entries of an old revision are never read again and age out.
+
+So that the first workspace view after a change readers can see does not pay for the lookups
+(a trigram search per claim, some 6 ms each), a task looks up the claims of every paper in
+review under the new revision once the change commits, when the cache is one every process
+reads (Redis; not a process's own memory, which would keep them for the worker alone).
 """
 
 import functools
@@ -30,13 +35,15 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.urls import reverse
 
 from papers import pagecache
-from papers.models import Paper, Version, VersionClaim
+from papers.models import Claim, Paper, Version, VersionClaim
 from papers.models.forecasts import Resolution
+from papers.tasks import enqueue_on_commit, retried
 
 # Reworded, reordered, re-cased or re-accented sentences score 0.65 and up; different claims
 # on the same subject, even sharing half their words, 0.58 and below (the test table).
@@ -48,6 +55,8 @@ FLAGGED_STATUSES = {"disputed": "disputed by a reviewer", "mixed": "reviewers di
 FLAGGED_OUTCOMES = {Resolution.Outcome.DID_NOT: "the forecast did not come true"}
 
 KEPT_SECONDS = 24 * 3600  # how long an entry is kept, at most
+# Papers whose claims reviewers and editors look at beside their similar claims.
+WARMED_STAGES = (Paper.Stage.IN_REVIEW, Paper.Stage.CHANGES_REQUESTED, Paper.Stage.APPROVED)
 
 _WORD = re.compile(r"[^\W_]+")
 logger = logging.getLogger(__name__)
@@ -157,6 +166,25 @@ def flag(similar):
 
 
 # --- Kept results -------------------------------------------------------------------------------
+
+
+def warm_after_commit():
+    """Queue `warm` for when the change that moved the public revision commits, if the cache
+    is shared by every process."""
+    if not isinstance(caches["similar"], LocMemCache):
+        enqueue_on_commit(warm)
+
+
+@retried(attempts=1)  # the next change, or the first view, looks them up anyway
+def warm():
+    """Look up and keep the similar claims of every claim of the papers in review."""
+    texts = {}
+    claims = Claim.objects.filter(paper__stage__in=WARMED_STAGES).order_by("paper_id", "pk")
+    for paper_id, pk, quote in claims.values_list("paper_id", "pk", "quote"):
+        texts.setdefault(paper_id, {})[pk] = quote
+    for paper_id, of_paper in texts.items():
+        similar_to_claims(of_paper, paper_id=paper_id)
+    return sum(len(of_paper) for of_paper in texts.values())
 
 
 def _names(texts, paper_id):
