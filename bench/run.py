@@ -58,7 +58,9 @@ COMMENT_POSTS_PER_THREAD = 250  # the comment-posting run stops after this many 
 ONLY = os.environ.get("BENCH_ONLY", "")
 COMMENTS = 3000
 # Pages on the wire: rounds of a few seconds each, the bare project and ours alternating.
-WIRE_ROUNDS = int(os.environ.get("BENCH_WIRE_ROUNDS", "5"))
+# Seven: a worker that restarts (max_requests) costs a round a second of one CPU, so a round
+# of 3 s can read a third low; the median of seven stands against two such rounds.
+WIRE_ROUNDS = int(os.environ.get("BENCH_WIRE_ROUNDS", "7"))
 WIRE_DURATION = int(os.environ.get("BENCH_WIRE_DURATION", "3"))
 # wrk on the last CPU this process may use, both gunicorns on the others (taskset): on shared
 # cores wrk and the workers take turns, and which server it starved moved "× bare" by a half
