@@ -5,7 +5,7 @@ turns DEBUG on for local use. See the configuration table in README.md.
 """
 
 import ipaddress
-import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,46 +13,11 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from config.caches import caches
+from config.environment import env_bool, env_int, env_list, env_str
+from config.logging import json_logging
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def env_str(name, default=None):
-    value = os.environ.get(name)
-    return default if value is None else value
-
-
-def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    if value.strip().lower() in _TRUE:
-        return True
-    if value.strip().lower() in _FALSE:
-        return False
-    raise ImproperlyConfigured(
-        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {value!r}"
-    )
-
-
-def env_int(name, default):
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer; got {value!r}") from None
-
-
-def env_list(name, default=()):
-    value = os.environ.get(name)
-    if value is None:
-        return list(default)
-    return [item.strip() for item in value.split(",") if item.strip()]
-
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
@@ -303,14 +268,6 @@ STANDPOINT_UPLOAD_MAX_BYTES = env_int("STANDPOINT_UPLOAD_MAX_BYTES", 5 * 1024 * 
 # re-anchors a section in well under a second at this size (about 30,000 words).
 STANDPOINT_MAX_SECTION_CHARS = env_int("STANDPOINT_MAX_SECTION_CHARS", 200_000)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-}
-
-
 # ---------------------------------------------------------------------------------------------
 # Several app servers: cache, sessions and logs (see docs/deploy.md).
 # The database connection is set above: reused for DATABASE_CONN_MAX_AGE seconds and
@@ -326,9 +283,6 @@ try:
     ]
 except ValueError as error:
     raise ImproperlyConfigured(f"STANDPOINT_METRICS_ALLOW: {error}") from None
-# ---------------------------------------------------------------------------------------------
-import json  # noqa: E402  (this block is kept apart from the settings above on purpose)
-import logging  # noqa: E402
 
 REDIS_URL = env_str("REDIS_URL", "")
 # Readers' pages (papers/pagecache.py) are replaced as soon as anything readers see changes; the
@@ -347,88 +301,16 @@ STANDPOINT_PAGE_REVISION_MS = env_int("STANDPOINT_PAGE_REVISION_MS", 1000)
 STANDPOINT_LINKCHECK_TIMEOUT = env_int("STANDPOINT_LINKCHECK_TIMEOUT", 10)
 STANDPOINT_LINKCHECK_HOST_SECONDS = env_int("STANDPOINT_LINKCHECK_HOST_SECONDS", 2)
 STANDPOINT_LINKCHECK_ALLOW_PRIVATE = env_bool("STANDPOINT_LINKCHECK_ALLOW_PRIVATE", False)
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "standpoint",
-            # A Redis that stops answering fails a request in a second or two instead of holding
-            # a worker thread.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        },
-        # Readers' rendered pages (papers/pagecache.py), shared by every server.
-        "pages": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "standpoint",
-            "TIMEOUT": PAGE_CACHE_SECONDS,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        },
-        # Similar claims found (papers/similarity.py), shared by every server.
-        "similar": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "standpoint",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        },
-    }
-else:
-    # Readers' pages are then kept by each process in its own memory only (papers/pagecache.py).
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # Similar claims found apart from the default cache, so that they never push out its rate
-    # limits' counters (a per-process cache drops entries when full).
-    CACHES["similar"] = {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "similar",
-        "OPTIONS": {"MAX_ENTRIES": 5000},
-    }
+# Redis shared by every server when REDIS_URL is set, else each process's memory.
+CACHES = caches(REDIS_URL, page_seconds=PAGE_CACHE_SECONDS)
 # Sessions live in the database alone: one indexed read per signed-in request, and neither a
 # worker's local cache nor a Redis outage can sign anyone in or out (Django's cached_db engine
 # fails the request when Redis is down).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-
-class OneLineJSONFormatter(logging.Formatter):
-    """A log record as one JSON object on one line (tracebacks included), for log collectors."""
-
-    def format(self, record):
-        entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        # django.request adds these to the records it logs.
-        if (status := getattr(record, "status_code", None)) is not None:
-            entry["status"] = status
-        if hasattr(request := getattr(record, "request", None), "path"):
-            entry["method"] = request.method
-            entry["path"] = request.path
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
-
-
-# Replaces the LOGGING above. Logs go to stderr: stdout carries the output of commands such as
-# `export_paper` (a paper's text) and gunicorn's access log; both streams reach the journal.
+# Logs: one JSON object per line on stderr (config/logging.py).
 LOG_LEVEL = env_str("DJANGO_LOG_LEVEL", "INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": OneLineJSONFormatter}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stderr",
-            "formatter": "json",
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # Django's own handlers (console in DEBUG, mail to ADMINS) would print some records twice;
-    # its records go up to the root handler instead.
-    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}},
-}
+LOGGING = json_logging(LOG_LEVEL)
 
 # Background tasks (django-tasks; papers/tasks.py). STANDPOINT_TASKS picks the queue: "database"
 # (the default; `manage.py db_worker` runs them), "rq" (Redis at REDIS_URL, for several machines;
@@ -499,8 +381,6 @@ if _missing := [k for k in _PURGE_NEEDS[STANDPOINT_PURGE["BACKEND"]] if not STAN
 
 # The claims API (papers/api): requests each client address may make per period (s, min, h or
 # day), counted in the default cache; beyond them 429 with Retry-After.
-import re  # noqa: E402
-
 STANDPOINT_API_RATE = env_str("STANDPOINT_API_RATE", "120/min")
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", STANDPOINT_API_RATE):
     raise ImproperlyConfigured(

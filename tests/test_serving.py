@@ -23,7 +23,7 @@ from django.test import Client
 from django.utils.http import http_date
 from prometheus_client.parser import text_string_to_metric_families
 
-from config.settings import OneLineJSONFormatter
+from config.logging import OneLineJSONFormatter
 from papers import pagecache, workflow
 from papers.models import Tag
 from papers.views import health

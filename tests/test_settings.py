@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings import env_bool, env_int, env_list
+from config.environment import env_bool, env_int, env_list
 
 ROOT = Path(__file__).parent.parent
 
