@@ -6,16 +6,10 @@ import pytest
 from papers import workflow
 from papers.models import Assessment, Event, Paper, Review
 from papers.workflow import WrongStage
-from tests.factories import ReviewerFactory
 
 pytestmark = pytest.mark.django_db
 
 Stage = Paper.Stage
-
-
-@pytest.fixture
-def other_reviewer(db):
-    return ReviewerFactory(username="other_reviewer")
 
 
 @pytest.fixture

@@ -9,16 +9,11 @@ from django.test import Client
 
 from papers import workflow
 from papers.models import Assessment, Review
-from tests.factories import ClaimFactory, PaperFactory, ReviewerFactory, SectionFactory
+from tests.factories import ClaimFactory, PaperFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
 
 OVERRIDE = "Checked by the desk."
-
-
-@pytest.fixture
-def other_reviewer(db):
-    return ReviewerFactory(username="other_reviewer")
 
 
 def client_for(user):

@@ -14,7 +14,7 @@ from django.test import Client
 
 from papers import workflow
 from papers.models import Assessment, Comment, Event, Review
-from tests.factories import ClaimFactory, PaperFactory, ReviewerFactory, SectionFactory
+from tests.factories import ClaimFactory, PaperFactory, SectionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +23,6 @@ FACTUAL = "NATO forces are present in Estonia."
 HISTORICAL = "Russia has not attacked a NATO member."
 PREDICTIVE = "Deterrence will hold for a decade."
 HEDGED = "Deterrence will probably hold for a decade."
-
-
-@pytest.fixture
-def other_reviewer(db):
-    return ReviewerFactory(username="other_reviewer")
 
 
 @pytest.fixture
