@@ -31,6 +31,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Contains
 
 from papers import rendering
@@ -170,9 +171,14 @@ def matching(papers, query):
 def matching_claims(claims, query):
     """The published claims (VersionClaim rows) of `claims` whose text matches the query."""
     if connection.vendor == "postgresql":
-        # The same expression as the GIN index of migration 0008, so that the index serves it.
+        # The same expression as the GIN index of migration 0008, matched on its own: folded
+        # into the outer query, the planner reckons to_tsvector cheap and runs it, unaccent
+        # dictionary and all, over every live claim (11 ms for 1,000 claims, against 0.9 ms
+        # through the index). OFFSET 0 keeps it from folding the subquery in.
         vector = SearchVector("quote", config=CONFIG)
-        return claims.alias(quote_vector=vector).filter(quote_vector=_tsquery(query))
+        found = claims.model.objects.alias(quote_vector=vector).filter(quote_vector=_tsquery(query))
+        sql, params = found.values("pk").query.sql_with_params()
+        return claims.filter(pk__in=RawSQL(f"{sql} OFFSET 0", params))
     words = _query_words(query)
     if not words:
         return claims.none()
