@@ -29,7 +29,8 @@ from pathlib import Path
 
 import search
 from generated import large_document
-from servers import ROOT, SETTINGS_MODULE, Stack, exit_on_signals
+from servers import ROOT
+from stack import SETTINGS_MODULE, Stack, exit_on_signals
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS-api.md"
 

@@ -55,7 +55,8 @@ import time
 import tally
 from client import Browser
 from load import Workload
-from servers import Stack, exit_on_signals, wait_for
+from servers import wait_for
+from stack import Stack, exit_on_signals
 
 failures = []
 EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception)\b.*$", re.M)

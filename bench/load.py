@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import tally
 from client import Browser
-from servers import Stack, exit_on_signals
+from stack import Stack, exit_on_signals
 
 REVIEW_PAPERS = 3
 VERDICTS = ["supported"] * 3 + ["needs-source", "disputed"]

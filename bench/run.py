@@ -46,7 +46,7 @@ import desk
 import report
 import round_two
 from generated import SLUG, large_document, megabyte_markdown, rng, sentence
-from servers import production_env
+from stack import production_env
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

@@ -36,7 +36,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from servers import BENCH, ROOT, SETTINGS_MODULE, Stack, exit_on_signals
+from servers import BENCH, ROOT
+from stack import SETTINGS_MODULE, Stack, exit_on_signals
 
 PAPERS, SECTIONS, PARAGRAPHS, SENTENCES, CLAIMS_PER_SECTION = 50, 10, 4, 5, 2
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))

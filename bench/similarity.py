@@ -34,7 +34,8 @@ import sys
 import time
 
 from generated import large_document
-from servers import BENCH, Stack, exit_on_signals
+from servers import BENCH
+from stack import Stack, exit_on_signals
 
 PAPERS, CLAIMS = 50, 600
 NEAR_SHARE = 10  # one claim in ten repeats another paper's, reworded

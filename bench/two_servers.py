@@ -25,7 +25,7 @@ import sys
 import time
 
 from client import Browser
-from servers import Stack, exit_on_signals
+from stack import Stack, exit_on_signals
 
 SLUG = "shared-servers"
 MARKER = "This sentence exists only in version two."

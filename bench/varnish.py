@@ -30,7 +30,8 @@ import sys
 import time
 import zlib
 
-from servers import ROOT, Stack, Varnish, exit_on_signals
+from servers import ROOT, Varnish
+from stack import Stack, exit_on_signals
 
 SLUG = "cached-paper"
 DRAFT_TITLE = "Draft canary never published"
