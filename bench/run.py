@@ -28,7 +28,6 @@ Everything goes to 127.0.0.1 only; the temporary directory is removed at the end
 
 import os
 import random
-import re
 import secrets
 import shutil
 import signal
@@ -36,39 +35,26 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import dataset
 import desk
 import report
 import round_two
-from generated import SLUG, large_document, megabyte_markdown, rng, sentence
+from generated import SLUG, sentence
+from host import RssSampler, other_work, rss_mb, worker_pids
 from stack import production_env
+from wire import WIRE_DURATION, WIRE_ROUNDS, measure_wire
+from wrk import CONNECTIONS, DURATION, PINNED, SERVER_CPUS, WRK_CPUS, WRK_THREADS, pinned, wrk
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-DURATION = int(os.environ.get("BENCH_DURATION", "10"))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
-WRK_THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 WORKERS = os.environ.get("WEB_CONCURRENCY", "4")
 COMMENT_POSTS_PER_THREAD = 250  # the comment-posting run stops after this many per wrk thread
 ONLY = os.environ.get("BENCH_ONLY", "")
-COMMENTS = 3000
-# Pages on the wire: rounds of a few seconds each, the bare project and ours alternating.
-# Seven: a worker that restarts (max_requests) costs a round a second of one CPU, so a round
-# of 3 s can read a third low; the median of seven stands against two such rounds.
-WIRE_ROUNDS = int(os.environ.get("BENCH_WIRE_ROUNDS", "7"))
-WIRE_DURATION = int(os.environ.get("BENCH_WIRE_DURATION", "3"))
-# wrk on the last CPU this process may use, both gunicorns on the others (taskset): on shared
-# cores wrk and the workers take turns, and which server it starved moved "× bare" by a half
-# between runs. BENCH_PIN=0 leaves placement to the kernel.
-CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-PINNED = len(CPUS) >= 2 and bool(shutil.which("taskset")) and os.environ.get("BENCH_PIN") != "0"
-WRK_CPUS = str(CPUS[-1]) if PINNED else ""
-SERVER_CPUS = ",".join(map(str, CPUS[:-1])) if PINNED else ""
 
 if not shutil.which("wrk"):
     print("wrk is not installed. Install it with:  apt-get install -y wrk", file=sys.stderr)
@@ -99,104 +85,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from papers import anchoring, importing, permissions, workflow  # noqa: E402
 from papers.models import Comment  # noqa: E402
-
-
-def build():
-    timings = {}
-    print(f"Database: {connection.vendor} ({DB_USED.split('@')[-1]})", flush=True)
-    call_command("migrate", verbosity=0)
-    call_command("load_demo", "--force", verbosity=0)  # the demo paper, measured on the wire
-    User = get_user_model()
-    editor = User.objects.create_user(
-        "bench-editor", password=secrets.token_urlsafe(16), is_staff=True
-    )
-    editor.groups.add(Group.objects.get(name=permissions.EDITORS))
-    reviewer = User.objects.create_user("bench-reviewer", password=secrets.token_urlsafe(16))
-    reviewer.groups.add(Group.objects.get(name=permissions.REVIEWERS))
-
-    md = TMP / "one-megabyte.md"
-    size = megabyte_markdown(md)
-    t = time.perf_counter()
-    importing.import_file(md)
-    timings["import_md"] = (time.perf_counter() - t, size)
-    print(
-        f"Imported {size / 1e6:.2f} MB of Markdown in {timings['import_md'][0]:.2f} s", flush=True
-    )
-
-    document = large_document()
-    t = time.perf_counter()
-    paper = importing.save_document(document)
-    timings["import_large"] = time.perf_counter() - t
-    words = sum(len(s["body"].split()) for s in document["sections"])
-    print(
-        f"Large paper: {len(document['sections'])} sections, {words} words, "
-        f"{paper.claims.count()} claims (saved in {timings['import_large']:.2f} s)",
-        flush=True,
-    )
-
-    publishes = []
-    for n in range(3):
-        if n:  # a small edit between versions, then re-anchoring, as an editor's save does
-            for section in paper.sections.order_by("position")[n * 7 : n * 7 + 3]:
-                section.body = section.body + "\n\n" + sentence(15)
-                section.save()
-            anchoring.reanchor_paper(paper)
-        paper.refresh_from_db()
-        t = time.perf_counter()
-        workflow.publish_paper(paper, by=None)
-        publishes.append(time.perf_counter() - t)
-    timings["publish"] = publishes
-    print("Published 3 versions in " + ", ".join(f"{x:.2f} s" for x in publishes), flush=True)
-
-    paper.refresh_from_db()
-    workflow.assign_reviewer(paper, reviewer, by=editor)
-    workflow.submit_paper(paper, by=editor)
-    paper.refresh_from_db()
-    claims = list(paper.claims.order_by("pk"))
-    # 50 comments through workflow.add_comment; the rest bulk-created as the same rows.
-    via_workflow = 50
-    for i in range(via_workflow):
-        workflow.add_comment(claims[i], by=reviewer, body=sentence(20))
-    roots, rows = [], []
-    for i in range(via_workflow, COMMENTS):
-        claim = claims[i % len(claims)]
-        author = reviewer if i % 2 else editor
-        rows.append(
-            Comment(
-                claim=claim,
-                author=author,
-                author_name=author.get_username(),
-                body=sentence(rng.randint(10, 40)),
-                claim_text=claim.quote,
-                round=paper.round,
-            )
-        )
-    Comment.objects.bulk_create(rows[: len(rows) * 2 // 3], batch_size=500)
-    roots = list(Comment.objects.filter(claim__paper=paper, parent=None).order_by("pk"))
-    replies = rows[len(rows) * 2 // 3 :]
-    for j, reply in enumerate(replies):
-        parent = roots[j % len(roots)]
-        reply.claim, reply.parent, reply.claim_text = parent.claim, parent, parent.claim_text
-    Comment.objects.bulk_create(replies, batch_size=500)
-    total = Comment.objects.filter(claim__paper=paper).count()
-    print(
-        f"Review round {paper.round}: {total} comments "
-        f"({via_workflow} via workflow.add_comment, {total - via_workflow} bulk-created)",
-        flush=True,
-    )
-    timings["comments"] = total
-    timings["words"] = words
-    timings["claims"] = len(claims)
-    timings["sections"] = len(document["sections"])
-    timings["versions"] = paper.versions.count()
-    return paper, editor, claims[0], timings
 
 
 def login_cookie(user):
@@ -224,11 +116,6 @@ def get(url, cookie=None, headers=None):
     request = urllib.request.Request(url, headers=headers)
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.status, response.read()
-
-
-def pinned(command, cpus):
-    """`command` run on these CPUs only (their numbers, comma-separated), or anywhere if none."""
-    return ["taskset", "-c", cpus, *command] if cpus else command
 
 
 def start_gunicorn(app, env, log):
@@ -265,161 +152,9 @@ def stop_gunicorn(server):
             server.wait(timeout=10)
 
 
-CODINGS = [
-    ("identity", {}),
-    ("br", {"Accept-Encoding": "br"}),
-    ("gzip", {"Accept-Encoding": "gzip"}),
-]
-DEMO_SLUG = "baltic-states-nato"
-
-
-def measure_wire(base, bare):
-    """The demo paper and the long paper from the page cache in each coding, against the bare
-    project serving the page's uncompressed size and the number of bytes sent: WIRE_ROUNDS
-    rounds, the bare project first in one and ours first in the next, so that neither always
-    runs in the other's wake or in the same moment of a neighbour's load; each ratio is the
-    median of the rounds' ratios."""
-    wire = []
-    for page, path in [("demo paper", f"/papers/{DEMO_SLUG}/"), ("long paper", f"/papers/{SLUG}/")]:
-        sizes = {coding: len(get(base + path, headers=h)[1]) for coding, h in CODINGS}
-        print(f"wrk {page} ({path}): " + ", ".join(f"{c} {n} bytes" for c, n in sizes.items()))
-        for _, headers in CODINGS:  # every worker renders (or reads) the page first
-            wrk(base + path, headers=[f"{k}: {v}" for k, v in headers.items()], duration=1)
-        for coding, headers in CODINGS:
-            header_lines = [f"{k}: {v}" for k, v in headers.items()]
-            rounds = []
-            for n in range(WIRE_ROUNDS):
-                runs = {}
-                for who in ("bare", "ours") if n % 2 == 0 else ("ours", "bare"):
-                    if who == "bare":
-                        runs["bare"] = wrk(
-                            f"{bare}/?bytes={sizes['identity']}", duration=WIRE_DURATION
-                        )[0]
-                    else:
-                        runs["ours"] = wrk(
-                            base + path, headers=header_lines, duration=WIRE_DURATION
-                        )[0]
-                runs["same"] = (
-                    runs["bare"]
-                    if coding == "identity"
-                    else wrk(f"{bare}/?bytes={sizes[coding]}", duration=WIRE_DURATION)[0]
-                )
-                rounds.append(runs)
-            wire.append(
-                {"page": page, "path": path, "coding": coding, "bytes": sizes[coding]}
-                | report.wire_medians(rounds)
-            )
-            row = wire[-1]
-            print(
-                f"  {coding}: {report.ratios_text(row['ratios'])} × bare "
-                f"(median {row['ratio']:.2f})",
-                flush=True,
-            )
-    return wire
-
-
-def other_work(seconds=5.0):
-    """The share of the machine's CPUs busy over `seconds` while this benchmark runs nothing:
-    the load other work puts on the machine at the moment."""
-
-    def times():
-        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + fields[4]  # idle and iowait
-        return sum(fields[:8]), idle
-
-    total, idle = times()
-    time.sleep(seconds)
-    total2, idle2 = times()
-    return 1 - (idle2 - idle) / max(total2 - total, 1)
-
-
-def worker_pids(master):
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == master:
-                pids.append(int(entry.name))
-    return pids
-
-
-def rss_mb(pid):
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, master):
-        super().__init__(daemon=True)
-        self.master, self.peak, self.stop = master, 0.0, threading.Event()
-
-    def run(self):
-        while not self.stop.wait(0.5):
-            for pid in worker_pids(self.master):
-                self.peak = max(self.peak, rss_mb(pid))
-
-
-UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
-
-
-def parse_wrk(out):
-    def latency(pct):
-        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
-        return float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
-
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    read = re.search(r"requests in [\d.]+\w+, ([\d.]+)([KMGT]?B) read", out)
-    total = re.search(r"(\d+) requests in", out)
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {
-        "rps": float(rps.group(1)) if rps else 0.0,
-        "requests": int(total.group(1)) if total else 0,
-        "read": float(read.group(1)) * BYTES[read.group(2)] if read else 0.0,
-        "p50": latency(50),
-        "p99": latency(99),
-        "non2xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket": dict(
-            zip(("connect", "read", "write", "timeout"), map(int, sock.groups()), strict=True)
-        )
-        if sock
-        else {},
-    }
-
-
-def wrk(url, *, headers=(), script=None, duration=DURATION, connections=CONNECTIONS):
-    cmd = [
-        "wrk",
-        f"-t{min(WRK_THREADS, connections)}",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--latency",
-        "--timeout",
-        "10s",
-    ]
-    for header in headers:
-        cmd += ["-H", header]
-    if script:
-        cmd += ["-s", str(script)]
-    cmd.append(url)
-    result = subprocess.run(
-        pinned(cmd, WRK_CPUS), capture_output=True, text=True, timeout=duration + 60
-    )
-    return parse_wrk(result.stdout), result.stdout
-
-
 def main():
     started = time.time()
-    paper, editor, first_claim, timings = build()
+    paper, editor, first_claim, timings = dataset.build(TMP, DB_USED)
     call_command("collectstatic", interactive=False, verbosity=0)
     # Editors' pages render admin templates, which need the collected static files.
     section = desk.megabyte_section(sentence)
@@ -477,7 +212,7 @@ def main():
             )
             return
         load = {"before": other_work()}
-        wire = measure_wire(base, bare)
+        wire = measure_wire(base, bare, get=get, wrk=wrk)
         load["after"] = other_work()
         wire_setup = {
             "rounds": WIRE_ROUNDS,
