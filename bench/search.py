@@ -232,6 +232,12 @@ def main():
             "ROOT_URLCONF = 'bench_search_urls'\n"
         )
         build()
+        # The statistics autovacuum gathers within a minute or so of such a load: without them
+        # the planner guesses every table holds a row or two.
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         stack.close_db()
         env = {
             "DJANGO_SETTINGS_MODULE": "bench_search_settings",
