@@ -1,5 +1,4 @@
 import pytest
-from django.test import Client
 
 from papers import workflow
 from tests.factories import (
@@ -10,6 +9,7 @@ from tests.factories import (
     SectionFactory,
     UserFactory,
     approved,
+    client_for,
 )
 
 
@@ -60,9 +60,17 @@ def superuser(db):
 
 @pytest.fixture
 def editor_client(editor):
-    client = Client()
-    client.force_login(editor)
-    return client
+    return client_for(editor)
+
+
+@pytest.fixture
+def as_editor(editor):
+    return client_for(editor)
+
+
+@pytest.fixture
+def as_reviewer(reviewer):
+    return client_for(reviewer)
 
 
 @pytest.fixture

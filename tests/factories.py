@@ -3,6 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.test import Client
 
 from papers import permissions
 from papers.models import Claim, Paper, Section, Source, Tag
@@ -100,3 +101,10 @@ def approved(paper):
     )
     paper.refresh_from_db()
     return paper
+
+
+def client_for(user):
+    """A test client signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client

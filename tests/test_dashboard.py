@@ -16,22 +16,6 @@ pytestmark = pytest.mark.django_db
 OVERRIDE = "Checked by the desk."
 
 
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def as_reviewer(reviewer):
-    return client_for(reviewer)
-
-
-@pytest.fixture
-def as_editor(editor):
-    return client_for(editor)
-
-
 def paper_with_claims(slug, claims=2, title=None):
     paper = PaperFactory(slug=slug, title=title or f"Paper {slug}")
     section = SectionFactory(paper=paper, body=" ".join(f"Claim {n} holds." for n in range(claims)))

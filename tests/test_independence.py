@@ -9,7 +9,7 @@ from django.test import Client
 
 from papers import workflow
 from papers.models import Comment, Event, Review
-from tests.factories import ClaimFactory, PaperFactory, ReviewerFactory, SectionFactory
+from tests.factories import ClaimFactory, PaperFactory, ReviewerFactory, SectionFactory, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -57,17 +57,6 @@ def hidden(paper, other_reviewer, editor):
     reply = workflow.add_comment(second, by=editor, body="HIDDEN-C", parent=root)
     disputed = Comment.objects.get(body="Disputed: HIDDEN-A")
     return {"root": root, "reply": reply, "disputed": disputed}
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def as_reviewer(reviewer):
-    return client_for(reviewer)
 
 
 @pytest.fixture

@@ -36,13 +36,6 @@ def first(paper):
     return paper.claims.get(quote="First point.")
 
 
-@pytest.fixture
-def as_reviewer(reviewer):
-    client = Client()
-    client.force_login(reviewer)
-    return client
-
-
 def url(claim, verb):
     return f"{PAGE}claims/{claim.public_id}/{verb}/"
 

@@ -10,11 +10,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.management import call_command
-from django.test import Client
 
 from papers import workflow
 from papers.models import Assessment, Comment, Event, Review
-from tests.factories import ClaimFactory, PaperFactory, SectionFactory
+from tests.factories import ClaimFactory, PaperFactory, SectionFactory, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -78,12 +77,6 @@ def second_round(paper, editor, *, hedge=True):
     workflow.submit_paper(paper, by=editor)
     paper.refresh_from_db()
     return paper
-
-
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def messages_of(response):

@@ -7,11 +7,16 @@ verdict), and the outsider is a reviewer, only not one of this paper's (the stro
 
 import pytest
 from django.contrib.messages import get_messages
-from django.test import Client
 
 from papers import workflow
 from papers.models import Assessment, Comment, Event, Paper, Review
-from tests.factories import ClaimFactory, PaperFactory, ReviewerFactory, SectionFactory
+from tests.factories import (
+    ClaimFactory,
+    PaperFactory,
+    ReviewerFactory,
+    SectionFactory,
+    client_for,
+)
 
 PAGE = "/review/draft-on-deterrence/"
 
@@ -48,25 +53,9 @@ def reviewed(in_review, reviewer):
     return in_review
 
 
-def client_for(user):
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def as_reviewer(reviewer):
-    return client_for(reviewer)
-
-
 @pytest.fixture
 def as_other(other_reviewer):
     return client_for(other_reviewer)
-
-
-@pytest.fixture
-def as_editor(editor):
-    return client_for(editor)
 
 
 def factual(paper):

@@ -8,11 +8,11 @@ from django.test import Client
 
 from papers import workflow
 from papers.models import Comment
+from tests.factories import client_for
 from tests.review.conftest import (
     PAGE,
     another_paper,
     claim_url,
-    client_for,
     database_state,
     factual,
 )

@@ -9,10 +9,10 @@ from tests.factories import (
     ReviewerFactory,
     UserFactory,
     approved,
+    client_for,
 )
 from tests.review.conftest import (
     PAGE,
-    client_for,
     database_state,
     factual,
     messages_of,
