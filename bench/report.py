@@ -253,12 +253,12 @@ the same time. "× bare" is then what our stack costs over Django's own minimum.
 {wire_conditions(setup["wire"])}
 
 Each page is asked without `Accept-Encoding` (identity), with `Accept-Encoding: br` and with
-`Accept-Encoding: gzip`; pages are compressed once, when rendered, and kept compressed
-(`papers/compression.py`), and a reader without a session is answered from the page cache
-in front of Django's request cycle (`StoredPages` in `papers/fastpath.py`, around the WSGI
-application in `config/wsgi.py`), with the security headers the whole stack gave the page; our
-pages send 13 headers (about 1 KB) where the bare project sends 2, which gunicorn checks one by
-one.
+`Accept-Encoding: gzip`; a page is compressed in a coding once, when a client first asks for it,
+and kept compressed (`papers/compression.py`), and a reader without a session is answered from
+the page cache in front of Django's request cycle (`StoredPages` in `papers/fastpath.py`, around
+the WSGI application in `config/wsgi.py`), with the security headers the whole stack gave the
+page; our pages send 13 headers (about 1 KB) where the bare project sends 2, which gunicorn
+checks one by one.
 "× bare" compares with the bare project serving the page's uncompressed size (what the
 issue's targets are about: the page as a client asking for it gets it); "× bare, same bytes"
 with the bare project serving as many bytes as were sent, which isolates the per-request cost.

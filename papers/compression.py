@@ -1,7 +1,9 @@
 """Compressed readers' pages: which coding a client takes, and the page's bytes in each.
 
-Pages are compressed once, when they are rendered for the page cache (papers/pagecache.py), and
-kept compressed: a request only picks the bytes of the coding its `Accept-Encoding` prefers.
+A page kept in the page cache (papers/pagecache.py) is compressed in a coding once, the first
+time a client asks for that coding, and kept compressed: every later request only picks the bytes
+of the coding its `Accept-Encoding` prefers. A coding no client asks for costs nothing (a new
+search page read by one browser is compressed once, in Brotli).
 Brotli (`brotli`, Google's own binding to its C library) at quality 5 takes some 45 ms for a
 1.4 MB page and is within a few per cent of the size quality 9 reaches; quality 11 would cost
 seconds of a worker's time per page. gzip at level 6, zlib's default, serves clients without
@@ -32,16 +34,20 @@ COMPRESSIBLE_TYPES = (
 PREFERENCE = ("br", "gzip", "identity")
 
 
-def compressed(body, content_type):
-    """The body in each coding that makes it smaller: {"br": bytes, "gzip": bytes}."""
+def codings(body, content_type):
+    """The codings a page can be sent in, best first: identity alone for a small page or one
+    of a type that does not compress."""
     if len(body) < MIN_BYTES or not content_type.lower().startswith(COMPRESSIBLE_TYPES):
-        return {}
-    codings = {
-        "br": brotli.compress(body, quality=BROTLI_QUALITY, mode=brotli.MODE_TEXT),
-        # mtime=0: the same page gives the same bytes on every server (and the same length).
-        "gzip": gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),
-    }
-    return {coding: data for coding, data in codings.items() if len(data) < len(body)}
+        return ("identity",)
+    return PREFERENCE
+
+
+def compress(body, coding):
+    """`body` in `coding` ("br" or "gzip")."""
+    if coding == "br":
+        return brotli.compress(body, quality=BROTLI_QUALITY, mode=brotli.MODE_TEXT)
+    # mtime=0: the same page gives the same bytes on every server (and the same length).
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 @functools.lru_cache(maxsize=256)  # browsers send a handful of distinct headers

@@ -63,7 +63,7 @@ class ReadersPagesMiddleware:
         response = self.finish(request, self.get_response(request))
         page = pagecache.keep(key, request, response)
         if page is not None:
-            return self.replay(request, page, request.is_secure()) or response
+            return self.replay(request, key, page, request.is_secure()) or response
         return response
 
     def from_store(self, request, key):
@@ -75,15 +75,15 @@ class ReadersPagesMiddleware:
             return None
         request.get_host()
         page = pagecache.lookup(key)
-        return None if page is None else self.replay(request, page, secure)
+        return None if page is None else self.replay(request, key, page, secure)
 
-    def replay(self, request, page, secure):
-        """The page in the client's coding, or a 304 when its validators say so; None for a
-        failed If-Match or If-Unmodified-Since (the stack answers those). The stored headers
-        are those `finish` gave the page."""
+    def replay(self, request, key, page, secure):
+        """The page kept under `key` in the client's coding, or a 304 when its validators say
+        so; None for a failed If-Match or If-Unmodified-Since (the stack answers those). The
+        stored headers are those `finish` gave the page."""
         meta = request.META
-        coding = compression.choose(meta.get("HTTP_ACCEPT_ENCODING"), page.variants)
-        variant = page.variants[coding]
+        coding = compression.choose(meta.get("HTTP_ACCEPT_ENCODING"), page.codings)
+        variant = pagecache.variant(key, page, coding)
         response = None
         if not CONDITIONAL_HEADERS.isdisjoint(meta):
             response = get_conditional_response(

@@ -20,8 +20,9 @@ database one query per process per second; a change shows at once in the process
 and within that second everywhere else.
 
 A page is kept as the whole stack made it (its security headers and Content-Security-Policy
-included) and in each coding (papers/compression.py), so that papers/fastpath.py can answer a
-reader without a session before sessions, authentication, CSRF or sign-in throttling run. Only
+included) and in each coding a client has asked for (papers/compression.py), so that
+papers/fastpath.py can answer a reader without a session before sessions, authentication, CSRF
+or sign-in throttling run. Only
 readers without a session or a flash message waiting share pages; signed-in users get their
 own (their header holds a sign-out form with a CSRF token).
 """
@@ -134,31 +135,34 @@ def release():
 
 class Memory:
     """The pages this process served last, within a byte budget that counts every coding kept
-    (gthread workers share it)."""
+    (gthread workers share it). A page set again is weighed again: it gains codings as clients
+    ask for them."""
 
     def __init__(self, budget):
         self.budget = budget
-        self.entries = OrderedDict()
+        self.entries = OrderedDict()  # key: (page, its size when set)
         self.size = 0
         self.lock = threading.Lock()
 
     def get(self, key):
         with self.lock:
             entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-            return entry
+            if entry is None:
+                return None
+            self.entries.move_to_end(key)
+            return entry[0]
 
     def set(self, key, page):
-        if page.size > self.budget:
-            return
+        size = page.size
         with self.lock:
             if key in self.entries:
-                self.size -= self.entries.pop(key).size
-            self.entries[key] = page
-            self.size += page.size
+                self.size -= self.entries.pop(key)[1]
+            if size > self.budget:
+                return
+            self.entries[key] = (page, size)
+            self.size += size
             while self.size > self.budget:
-                self.size -= self.entries.popitem(last=False)[1].size
+                self.size -= self.entries.popitem(last=False)[1][1]
 
     def clear(self):
         with self.lock:
@@ -180,13 +184,21 @@ class Variant:
     etag: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Page:
-    """A readers' page as kept: one Variant per coding ("identity", "br", "gzip")."""
+    """A readers' page as kept: its Variant in each coding made so far. Identity is made when
+    the page is kept; Brotli and gzip (for a page worth compressing) the first time a client
+    asks for each (`variant`), so that no work goes into a coding nobody takes."""
 
     variants: dict
     last_modified: int | None
-    size: int
+    codings: tuple  # the codings it can be sent in, best first (papers/compression.py)
+    headers: list  # (name, value) common to every coding, for the variants still to make
+    etag: str | None  # the identity's
+
+    @property
+    def size(self):
+        return sum(len(variant.body) for variant in self.variants.values())
 
 
 def for_readers(view):
@@ -215,7 +227,17 @@ def shared_key(request, *, token=None):
     if not _readers_path(settings.ROOT_URLCONF, request.path_info):
         return None
     address = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"page:{release()}:{token or revision()}:{address}"
+    request.public_revision = token or revision()
+    return f"page:{release()}:{request.public_revision}:{address}"
+
+
+def revision_of(request):
+    """The public revision `request`'s page is made at: the one its key in the page cache
+    names, or, for a page nobody else shares, the one read now."""
+    token = getattr(request, "public_revision", None)
+    if token is None:
+        token = request.public_revision = revision()
+    return token
 
 
 def shareable(request):
@@ -282,37 +304,59 @@ def keep(key, request, response):
         return None
     page = _page(response)
     memory.set(key, page)
+    _share(key, page)
+    return page
+
+
+def variant(key, page, coding):
+    """The page kept under `key` in `coding` (one of `page.codings`), compressed the first time
+    a client asks for it and kept with the page, here and in the shared cache."""
+    found = page.variants.get(coding)
+    if found is not None:
+        return found
+    identity = page.variants["identity"]
+    body = compression.compress(identity.body, coding)
+    if len(body) >= len(identity.body):  # the page is sent as it is
+        page.codings = tuple(other for other in page.codings if other != coding)
+        return identity
+    # A strong ETag names these very bytes: other codings get its weak form (as nginx does),
+    # which If-None-Match still matches and If-Match does not.
+    etag = page.etag and "W/" + page.etag.removeprefix("W/")
+    found = page.variants[coding] = _variant(page.headers, body, etag, coding)
+    memory.set(key, page)
+    _share(key, page)
+    return found
+
+
+def _share(key, page):
     if "pages" in settings.CACHES:
         try:
             caches["pages"].set(key, page)
         except Exception:
             logger.warning("The pages cache cannot be written.", exc_info=True)
-    return page
 
 
 def _page(response):
     patch_vary_headers(response, ["Accept-Encoding", "Cookie"])
     common = [(name, value) for name, value in response.items() if name.lower() not in PER_RESPONSE]
     common.append(("Vary", response["Vary"]))
-    identity = response.content
-    etag = response.get("ETag")
-    bodies = {"identity": identity, **compression.compressed(identity, response["Content-Type"])}
-    variants = {}
-    for coding, body in bodies.items():
-        headers = [*common, ("Content-Length", str(len(body)))]
-        # A strong ETag names these very bytes: other codings get its weak form (as nginx does),
-        # which If-None-Match still matches and If-Match does not.
-        tag = etag if coding == "identity" or not etag else "W/" + etag.removeprefix("W/")
-        if coding != "identity":
-            headers.append(("Content-Encoding", coding))
-        if tag:
-            headers.append(("ETag", tag))
-        checked = ResponseHeaders(dict(headers))  # a value Django would refuse raises here
-        kept = {name.lower(): (name, checked[name]) for name, _ in headers}
-        not_modified = {lower: pair for lower, pair in kept.items() if lower not in BODY_HEADERS}
-        variants[coding] = Variant(body, kept, not_modified, tag)
+    body, etag = response.content, response.get("ETag")
     return Page(
-        variants=variants,
+        variants={"identity": _variant(common, body, etag)},
         last_modified=parse_http_date_safe(response.get("Last-Modified", "")),
-        size=sum(len(body) for body in bodies.values()),
+        codings=compression.codings(body, response["Content-Type"]),
+        headers=common,
+        etag=etag,
     )
+
+
+def _variant(common, body, etag, coding="identity"):
+    headers = [*common, ("Content-Length", str(len(body)))]
+    if coding != "identity":
+        headers.append(("Content-Encoding", coding))
+    if etag:
+        headers.append(("ETag", etag))
+    checked = ResponseHeaders(dict(headers))  # a value Django would refuse raises here
+    kept = {name.lower(): (name, checked[name]) for name, _ in headers}
+    not_modified = {lower: pair for lower, pair in kept.items() if lower not in BODY_HEADERS}
+    return Variant(body, kept, not_modified, etag)

@@ -1,7 +1,8 @@
 """Markdown to safe HTML, plain text for notes, and where quotes sit in rendered text.
 
 This module is the only place that declares HTML safe. Everything user-written reaches a page
-either autoescaped by a template or through `render_markdown` / `render_plain` here.
+either autoescaped by a template or through `render_markdown` / `render_plain` / `highlighted`
+here.
 """
 
 import html
@@ -152,6 +153,17 @@ def render_plain(text):
     if not (text or "").strip():
         return mark_safe("")
     return mark_safe(linebreaks(urlize(text, nofollow=True, autoescape=True)))
+
+
+def highlighted(pieces):
+    """Plain text in (text, is_match) pieces as HTML: every piece escaped, the matches in
+    <mark> (search snippets)."""
+    return mark_safe(
+        "".join(
+            f"<mark>{html.escape(text)}</mark>" if match else html.escape(text)
+            for text, match in pieces
+        )
+    )
 
 
 def stored_html(markup):

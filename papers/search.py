@@ -1,5 +1,6 @@
-"""Search over published papers and their claims: the index written at publication, and the
-query side. Matching is blind to case and accents: "klaipeda" finds "Klaipėda".
+"""Search over published papers and their claims (the index they are found in is written at
+publication, by papers/search_index.py). Matching is blind to case and accents: "klaipeda"
+finds "Klaipėda".
 
 On PostgreSQL each live version's text is a weighted tsvector (title A, standfirst and claims
 B, sections C) behind a GIN index, in the `standpoint` text search configuration (English with
@@ -15,13 +16,13 @@ text it is given, so it is given little.
 import functools
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import (
-    BooleanField,
     Case,
-    ExpressionWrapper,
+    Count,
     F,
     Func,
     OuterRef,
@@ -30,26 +31,25 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    Window,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import Contains
 
 from papers import rendering
-from papers.models import SearchDocument
+from papers.models import Paper, SearchDocument
 from papers.models.search import SearchPassage
 
 CONFIG = "standpoint"  # PostgreSQL's text search configuration (migration 0008)
 MAX_QUERY_LENGTH = 500
 SNIPPET_LENGTH = 240
-PASSAGE_CHARS = 800
 # Matches in a snippet are wrapped in these control characters, never HTML: the snippet stays
-# plain text that the template escapes piece by piece. Queries and indexed text are cleared of
-# control characters, so the markers cannot come from a reader or an author.
+# plain text until rendering.highlighted escapes it piece by piece. Queries and indexed text are
+# cleared of control characters, so the markers cannot come from a reader or an author.
 START, STOP = "\x02", "\x03"
 _MARKERS = re.compile(f"([{START}{STOP}])")
-_NO_MARKERS = {ord(START): None, ord(STOP): None}
 _WORDS = re.compile(r"\w+")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Letters that Unicode does not decompose into a base letter and an accent, folded as
 # PostgreSQL's unaccent folds them.
@@ -66,65 +66,6 @@ def fold(text):
     return bare if bare.isascii() else bare.translate(_UNSPLIT)
 
 
-# --- The index ---------------------------------------------------------------------------------
-
-
-def index(version, document):
-    """Make the paper's search entry the text of this version (called when it is published)."""
-    standfirst = rendering.html_to_text(version.standfirst_html)
-    sections = [
-        (section["heading"], rendering.html_to_text(rendering.render_markdown(section["body"])))
-        for section in document["sections"]
-    ]
-    fields = {
-        "title": version.title,
-        "standfirst": standfirst,
-        "claims": "\n".join(claim["quote"] for claim in document.get("claims", [])),
-        "body": "\n".join(f"{heading}\n{text}" for heading, text in sections),
-    }
-    fields = {name: text.translate(_NO_MARKERS) for name, text in fields.items()}
-    entry, _ = SearchDocument.objects.update_or_create(paper=version.paper, defaults=fields)
-    entry.passages.all().delete()
-    texts = [standfirst, *(text for _, text in sections)]
-    SearchPassage.objects.bulk_create(
-        SearchPassage(document=entry, position=n, text=text.translate(_NO_MARKERS))
-        for n, text in enumerate(passage for text in texts for passage in passages(text))
-    )
-    if connection.vendor == "postgresql":
-        SearchDocument.objects.filter(pk=entry.pk).update(
-            vector=SearchVector(Value(fields["title"]), weight="A", config=CONFIG)
-            + SearchVector(Value(fields["standfirst"]), weight="B", config=CONFIG)
-            + SearchVector(Value(fields["claims"]), weight="B", config=CONFIG)
-            + SearchVector(Value(fields["body"]), weight="C", config=CONFIG)
-        )
-        entry.passages.update(vector=SearchVector("text", config=CONFIG))
-    return entry
-
-
-def passages(text):
-    """The text in passages of at most PASSAGE_CHARS, cut between sentences (between words in
-    a sentence longer than that)."""
-    found, current = [], ""
-    for sentence in _SENTENCE_END.split(" ".join(text.split())):
-        while len(sentence) > PASSAGE_CHARS:
-            cut = sentence.rfind(" ", 0, PASSAGE_CHARS + 1)
-            cut = cut if cut > 0 else PASSAGE_CHARS
-            found += [current] if current else []
-            found.append(sentence[:cut].rstrip())
-            current, sentence = "", sentence[cut:].lstrip()
-        if current and len(current) + 1 + len(sentence) > PASSAGE_CHARS:
-            found.append(current)
-            current = sentence
-        else:
-            current = f"{current} {sentence}".strip()
-    return found + ([current] if current else [])
-
-
-def unindex(paper):
-    """Withdrawn papers leave search."""
-    SearchDocument.objects.filter(paper=paper).delete()
-
-
 # --- Queries -----------------------------------------------------------------------------------
 
 
@@ -139,20 +80,62 @@ def clean_query(raw):
     return text[:MAX_QUERY_LENGTH].rstrip(), notice
 
 
+class Results:
+    """The listed papers matching a query (and a tag), best first, as Django's Paginator reads
+    them: their number, then one page of `Result`s. On PostgreSQL one query brings both, for
+    the page the reader asked for (`asked`, the raw `?page=`); another is made only when the
+    Paginator settles on another page (one past the last, say)."""
+
+    def __init__(self, query, *, tag=None, per_page, asked):
+        self.query, self.tag, self.per_page = query, tag, per_page
+        self.offset = (_page_number(asked) - 1) * per_page
+        self.rows, self.total = None, None
+
+    def count(self):
+        if self.rows is None:
+            self.fetch(self.offset)
+        if self.total is None:  # a page past the last brings no count with it
+            self.total = self.matching().count()
+        return self.total
+
+    def __getitem__(self, window):
+        if self.rows is None or window.start != self.offset:
+            self.fetch(window.start)
+        return self.rows
+
+    def fetch(self, offset):
+        self.offset = offset
+        if connection.vendor == "postgresql":
+            self.rows, total = _page_on_postgresql(self.query, self.tag, offset, self.per_page)
+            if self.rows or offset == 0:
+                self.total = total
+        else:
+            self.rows = _page_elsewhere(self.matching(), self.query, offset, self.per_page)
+
+    def matching(self):
+        papers = Paper.objects.listed()
+        if self.tag is not None:
+            papers = papers.filter(live_version__tags=self.tag)
+        return matching(papers, self.query)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A paper found: what its cards are kept under (papers/cards.py), and its snippet (HTML:
+    the passage's text escaped, the matches in <mark>)."""
+
+    paper_id: int
+    version_id: int
+    snippet: str
+
+
 def matching(papers, query):
-    """The papers of `papers` that match the query, best first, ready for `with_snippets`.
-    A result shows no version's body or snapshot: they are not read."""
-    papers = papers.defer("live_version__body_html", "live_version__snapshot", "live_version__toc")
+    """The papers of `papers` that match the query, best first."""
     if connection.vendor == "postgresql":
         found = _tsquery(query)
-        # Each paper's snippet comes with it: PostgreSQL runs the subquery, and its ts_headline,
-        # only for the rows the page keeps (after the sort and the LIMIT), in the same query.
         return (
             papers.filter(search_document__vector=found)
-            .annotate(
-                rank=SearchRank(F("search_document__vector"), found),
-                marked=Subquery(_headline_of_best_passage(found)),
-            )
+            .annotate(rank=SearchRank(F("search_document__vector"), found))
             .order_by("-rank", "-live_version__published_at", "pk")
         )
     words = _query_words(query)
@@ -188,24 +171,6 @@ def matching_claims(claims, query):
     return claims
 
 
-def with_snippets(papers, query):
-    """The papers (one page of `matching`) as a list, each with `snippet`: the matching text of
-    its best passage as (text, is_match) pieces. On PostgreSQL the page's query brought them;
-    elsewhere one more query, whatever the page holds."""
-    papers = list(papers)
-    if connection.vendor == "postgresql":
-        marked = {paper.pk: paper.marked for paper in papers}
-    else:
-        words = _query_words(query)
-        chosen = _best_passages(papers, hits=_hits(Fold("text"), words)).values_list(
-            "document__paper_id", "text"
-        )
-        marked = {paper_id: _fallback_headline(text, words) for paper_id, text in chosen}
-    for paper in papers:
-        paper.snippet = _pieces(marked.get(paper.pk, ""))
-    return papers
-
-
 def _tsquery(query):
     return SearchQuery(query, search_type="websearch", config=CONFIG)
 
@@ -214,16 +179,52 @@ def _query_words(query):
     return list(dict.fromkeys(_WORDS.findall(fold(query))))
 
 
-def _headline_of_best_passage(found):
-    """The outer paper's passage matching `found` best (the first of equals; the standfirst's
-    first when only the title matches), cut and marked by ts_headline."""
-    return (
-        SearchPassage.objects.filter(document__paper=OuterRef("pk"))
-        .annotate(
-            hit=ExpressionWrapper(Q(vector=found), output_field=BooleanField()),
-            score=SearchRank(F("vector"), found),
-            headline=SearchHeadline(
-                "text",
+def _page_number(asked):
+    """The page the reader asked for, as the Paginator will read it when it can."""
+    try:
+        return max(int(asked), 1)
+    except (TypeError, ValueError):
+        return 1
+
+
+# --- The page's query on PostgreSQL ------------------------------------------------------------
+
+# Stand-ins for a search's own values in the statement the ORM compiles once (`_statement`):
+# neither can be a reader's query or a tag's slug, as queries lose their control characters.
+QUERY, TAG = "\x00query", "\x00tag"
+
+
+def _page_on_postgresql(query, tag, offset, limit):
+    """One page of results and the number of them all, from one statement."""
+    sql, params = _statement(tagged=tag is not None)
+    values = {QUERY: query, TAG: tag.slug if tag is not None else None}
+    params = [values.get(param, param) if isinstance(param, str) else param for param in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit, offset])
+        rows = cursor.fetchall()
+    results = [
+        Result(paper_id, version_id, rendering.highlighted(_pieces(marked)))
+        for paper_id, version_id, _, marked in rows
+    ]
+    return results, rows[0][2] if rows else 0
+
+
+@functools.cache
+def _statement(*, tagged):
+    """The SQL and parameters of a page's query (its LIMIT and OFFSET left to fill), compiled
+    by the ORM once per process: compiling it took longer than PostgreSQL takes to run it. The
+    rows come ranked, each with the count of all rows (a window over the whole match, computed
+    before the LIMIT) and a snippet that PostgreSQL cuts only for the rows the LIMIT keeps."""
+    found = _ParsedOnce(QUERY, search_type="websearch", config=CONFIG)
+    papers = Paper.objects.listed().filter(search_document__vector=found)
+    if tagged:
+        papers = papers.filter(live_version__tags__slug=TAG)
+    rows = (
+        papers.annotate(
+            rank=SearchRank(F("search_document__vector"), found),
+            total=Window(Count("*")),
+            marked=SearchHeadline(
+                _best_passage(found),
                 found,
                 config=CONFIG,
                 start_sel=START,
@@ -234,18 +235,54 @@ def _headline_of_best_passage(found):
                 fragment_delimiter=" … ",
             ),
         )
-        .order_by("-hit", "-score", "position")
-        .values("headline")[:1]
+        .order_by("-rank", "-live_version__published_at", "pk")
+        .values_list("pk", "live_version_id", "total", "marked")
     )
+    sql, params = rows.query.sql_with_params()
+    return f"{sql} LIMIT %s OFFSET %s", params
 
 
-def _best_passages(papers, **scores):
+def _best_passage(found):
+    """The text of the outer paper's passage matching `found` best (the first of equals), or
+    its first passage (the standfirst's) when only its title or claims match. Only matching
+    passages are scored."""
+    passages = SearchPassage.objects.filter(document=OuterRef("search_document"))
+    first = passages.order_by("position").values("text")[:1]
+    best = passages.filter(vector=found).order_by(SearchRank(F("vector"), found).desc(), "position")
+    return Coalesce(Subquery(best.values("text")[:1]), Subquery(first))
+
+
+class _ParsedOnce(SearchQuery):
+    """The reader's query parsed once per statement: PostgreSQL runs a stable function of
+    constants again for every row that meets it, and an uncorrelated subquery once (parsing
+    the query for each passage compared cost 0.7 ms a search)."""
+
+    template = "(SELECT %(function)s(%(expressions)s))"
+
+
+def _page_elsewhere(papers, query, offset, limit):
+    """One page of `matching`'s papers as Results, in two queries whatever its size: the papers
+    and their snippets."""
+    page = list(papers.values_list("pk", "live_version_id")[offset : offset + limit])
+    words = _query_words(query)
+    chosen = _best_passages([paper_id for paper_id, _ in page], hits=_hits(Fold("text"), words))
+    marked = {
+        paper_id: _fallback_headline(text, words)
+        for paper_id, text in chosen.values_list("document__paper_id", "text")
+    }
+    return [
+        Result(paper_id, version_id, rendering.highlighted(_pieces(marked.get(paper_id, ""))))
+        for paper_id, version_id in page
+    ]
+
+
+def _best_passages(paper_ids, **scores):
     """Each paper's passage with the highest scores (in the order given), the first of equals
-    (SQLite; on PostgreSQL, `_headline_of_best_passage`)."""
+    (elsewhere than PostgreSQL; there, `_best_passage`)."""
     order = [f"-{name}" for name in scores]
     passages = SearchPassage.objects.filter(document=OuterRef("pk")).annotate(**scores)
     best = passages.order_by(*order, "position").values("pk")[:1]
-    documents = SearchDocument.objects.filter(paper__in=[paper.pk for paper in papers])
+    documents = SearchDocument.objects.filter(paper__in=paper_ids)
     return SearchPassage.objects.filter(pk__in=documents.values(best=Subquery(best)))
 
 

@@ -100,12 +100,13 @@ def published(draft, editor):
 @pytest.fixture(autouse=True)
 def _empty_caches():
     # Each test starts at public revision 0 in a fresh database: pages kept by an earlier test
-    # under the same revision must not be served to it.
+    # under the same revision, or cards under the same version id, must not be served to it.
     from django.core.cache import caches
 
-    from papers import pagecache
+    from papers import cards, pagecache
 
     pagecache.memory.clear()
+    cards.forget()
     pagecache.last_read.forget()
     for cache in caches.all():
         cache.clear()

@@ -1,11 +1,13 @@
-"""Readers' pages compressed once, when rendered, and sent in the coding each client prefers
-(papers/compression.py, papers/fastpath.py)."""
+"""Readers' pages compressed in each coding once, when a client first asks for it, and sent in
+the coding each client prefers (papers/compression.py, papers/fastpath.py)."""
 
 import gzip
 import json
+import secrets
 
 import brotli
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 
 from papers import compression, pagecache, workflow
@@ -88,16 +90,18 @@ def test_every_response_says_it_varies_by_coding_and_cookie(anonymous, harbours)
         assert {"Accept-Encoding", "Cookie"} <= vary
 
 
-def test_the_page_is_compressed_once_when_rendered_not_at_each_request(
-    anonymous, harbours, monkeypatch
-):
-    calls = []
-    real = compression.compressed
-    monkeypatch.setattr(compression, "compressed", lambda *a: calls.append(1) or real(*a))
+def test_each_coding_is_made_once_when_a_client_first_asks_for_it(anonymous, harbours, monkeypatch):
+    made = []
+    real = compression.compress
+    monkeypatch.setattr(
+        compression, "compress", lambda body, coding: made.append(coding) or real(body, coding)
+    )
+    anonymous.get(PAGE)
+    assert made == []  # nobody asked for a compressed page yet
     first = anonymous.get(PAGE, headers=BR)
-    for headers in (BR, {"Accept-Encoding": "gzip"}, {}, BR):
+    for headers in (BR, {"Accept-Encoding": "gzip"}, {}, BR, {"Accept-Encoding": "gzip"}):
         anonymous.get(PAGE, headers=headers)
-    assert len(calls) == 1
+    assert made == ["br", "gzip"]
 
     def refuse(*args, **kwargs):
         raise AssertionError("compressed at a request")
@@ -105,7 +109,24 @@ def test_the_page_is_compressed_once_when_rendered_not_at_each_request(
     monkeypatch.setattr(brotli, "compress", refuse)
     monkeypatch.setattr(gzip, "compress", refuse)
     again = anonymous.get(PAGE, headers=BR)
-    assert again.content == first.content  # the first answer was the stored bytes already
+    assert again.content == first.content  # the first answer was the kept bytes already
+
+
+def test_a_coding_nobody_asks_for_costs_no_memory(anonymous, harbours):
+    identity = anonymous.get(PAGE).content
+    ((page, _),) = pagecache.memory.entries.values()
+    assert set(page.variants) == {"identity"}
+    assert pagecache.memory.size == len(identity)
+
+
+def test_a_page_that_compression_would_enlarge_is_sent_as_it_is(rf):
+    response = HttpResponse(secrets.token_bytes(4096), content_type="text/plain")
+    page = pagecache.keep("page:noise", rf.get("/noise/"), response)
+    assert page.codings == ("br", "gzip", "identity")
+    for coding in ("br", "gzip"):
+        assert pagecache.variant("page:noise", page, coding) is page.variants["identity"]
+    assert page.codings == ("identity",) and set(page.variants) == {"identity"}
+    assert compression.choose("br, gzip", page.codings) == "identity"
 
 
 def test_a_compressed_page_from_the_cache_costs_one_query(
@@ -187,6 +208,6 @@ def test_a_head_request_first_does_not_fill_the_cache_with_an_empty_page(anonymo
 
 
 def test_small_bodies_and_binary_types_stay_as_they_are():
-    assert compression.compressed(b"<p>short</p>", "text/html; charset=utf-8") == {}
-    assert compression.compressed(b"\x89PNG" * 200, "image/png") == {}
-    assert set(compression.compressed(b"<p>long</p>" * 100, "text/html")) == {"br", "gzip"}
+    assert compression.codings(b"<p>short</p>", "text/html; charset=utf-8") == ("identity",)
+    assert compression.codings(b"\x89PNG" * 200, "image/png") == ("identity",)
+    assert compression.codings(b"<p>long</p>" * 100, "text/html") == ("br", "gzip", "identity")

@@ -264,7 +264,14 @@ def test_another_process_reads_the_page_from_the_shared_cache(
 
 
 def sized(size):
-    return pagecache.Page(variants={}, last_modified=None, size=size)
+    identity = pagecache.Variant(b"x" * size, headers={}, not_modified={}, etag=None)
+    return pagecache.Page(
+        variants={"identity": identity},
+        last_modified=None,
+        codings=("identity",),
+        headers=[],
+        etag=None,
+    )
 
 
 def test_the_memory_keeps_the_latest_pages_within_its_budget():
@@ -281,12 +288,24 @@ def test_the_memory_keeps_the_latest_pages_within_its_budget():
 
 
 def test_a_page_weighs_every_coding_it_is_kept_in(anonymous, harbours):
-    """The budget counts what memory holds: the page and its Brotli and gzip copies."""
-    anonymous.get("/papers/harbours/")
-    (page,) = pagecache.memory.entries.values()
+    """The budget counts what memory holds: the page and its Brotli and gzip copies, weighed
+    again as clients ask for them."""
+    identity = len(anonymous.get("/papers/harbours/").content)
+    br = len(anonymous.get("/papers/harbours/", headers={"Accept-Encoding": "br"}).content)
+    gz = len(anonymous.get("/papers/harbours/", headers={"Accept-Encoding": "gzip"}).content)
+    ((page, _),) = pagecache.memory.entries.values()
     assert set(page.variants) == {"identity", "br", "gzip"}
-    assert page.size == sum(len(variant.body) for variant in page.variants.values())
-    assert pagecache.memory.size == page.size
+    assert page.size == identity + br + gz == pagecache.memory.size
+
+
+def test_a_page_set_again_is_weighed_again():
+    memory = pagecache.Memory(budget=9)
+    page = sized(4)
+    memory.set("a", page)
+    memory.set("b", sized(4))
+    page.variants["br"] = pagecache.Variant(b"xx", headers={}, not_modified={}, etag=None)
+    memory.set("a", page)  # now 6 bytes: "b" goes to keep within the budget
+    assert memory.size == 6 and memory.get("b") is None
 
 
 def test_a_cache_server_that_is_down_costs_the_cache_not_the_page(

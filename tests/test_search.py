@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from papers import pagecache, search, workflow
+from papers import pagecache, search, search_index, workflow
 from tests.factories import PaperFactory, SectionFactory, TagFactory, approved
 from tests.xss import violations
 
@@ -21,9 +21,11 @@ on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="full-text search runs on PostgreSQL"
 )
 on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite fallback")
-# The public revision, the count, the page, its tags; on PostgreSQL the page's query brings the
-# snippets, elsewhere one more query does.
-SEARCH_QUERIES = 4 if connection.vendor == "postgresql" else 5
+# The public revision and, on PostgreSQL, one query for the page with its count and snippets;
+# elsewhere the count, the page and its snippets.
+KEPT_CARDS_QUERIES = 2 if connection.vendor == "postgresql" else 4
+# Then, for results whose cards this process does not hold yet, their papers and their tags.
+SEARCH_QUERIES = KEPT_CARDS_QUERIES + 2
 
 
 @pytest.fixture
@@ -201,18 +203,18 @@ class TestSnippets:
 
 class TestPassages:
     def test_passages_are_bounded_and_keep_every_word(self):
-        text = FILLER + " " + "x" * (search.PASSAGE_CHARS + 50) + " " + FILLER
-        passages = search.passages(text)
-        assert all(len(p) <= search.PASSAGE_CHARS for p in passages)
+        text = FILLER + " " + "x" * (search_index.PASSAGE_CHARS + 50) + " " + FILLER
+        passages = search_index.passages(text)
+        assert all(len(p) <= search_index.PASSAGE_CHARS for p in passages)
         assert "".join(" ".join(passages).split()) == "".join(text.split())
 
     def test_they_are_cut_between_sentences(self):
-        passages = search.passages(FILLER)
+        passages = search_index.passages(FILLER)
         assert len(passages) > 1
         assert all(p.endswith("region.") for p in passages)
 
     def test_nothing_gives_no_passage(self):
-        assert search.passages("  ") == []
+        assert search_index.passages("  ") == []
 
 
 @on_postgresql
@@ -227,6 +229,21 @@ class TestFullTextSearch:
         assert found(client, "nato -russia") == ["Only NATO"]
         assert found(client, '"alone nato"') == []
         assert found(client, '"nato alone"') == ["Only NATO"]
+
+    def test_passages_are_found_by_document_through_the_gin_index_alone(self):
+        """A result's passage is chosen among its document's matching passages, which the GIN
+        index over (document_id, vector) finds alone; the planner reads any btree that leads
+        with document_id instead, all of the document's passages (migration 0013)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = 'papers_searchpassage'"
+            )
+            leading = [
+                definition.split("(", 1)[1].split(",")[0].strip(' )"')
+                + (" gin" if "USING gin" in definition else "")
+                for (definition,) in cursor.fetchall()
+            ]
+        assert sorted(leading) == ["document_id gin", "id", "position"]
 
 
 @on_sqlite
@@ -331,6 +348,19 @@ class TestResults:
             publish(editor, title=f"Harbour {n}", slug=f"h-{n}", tags=[nato, TagFactory()])
         with django_assert_num_queries(SEARCH_QUERIES):
             assert len(found(client, "harbour")) == 8
+        with django_assert_num_queries(KEPT_CARDS_QUERIES):  # another search, the same papers
+            assert len(found(client, "HARBOUR")) == 8
+
+    def test_a_page_past_the_last_shows_the_last(self, client, editor):
+        for n in range(23):
+            publish(editor, title=f"Harbour {n}", slug=f"h-{n}")
+        for asked in ("2", "3", "99", "0", "x", "²"):
+            html = client.get("/papers/", {"q": "harbour", "page": asked}).content.decode()
+            shown = html.count('class="paper-card search-result"')
+            assert "23 papers match" in html
+            assert (shown, "Page 2 of 2" in html) == (
+                (3, True) if asked not in ("x", "²") else (20, False)
+            )
 
 
 class TestCards:

@@ -4,7 +4,7 @@ On PostgreSQL: the `unaccent` extension (trusted since PostgreSQL 13, so the dat
 may create it) and a text search configuration `standpoint`, English with accents stripped
 before stemming, so "klaipeda" finds "Klaipėda" and the other way round; papers' vectors are
 rebuilt with it, and claims' text gets a GIN index for /claims/?q=. On every database: the
-passages of each indexed paper, split as papers.search.passages() splits them at publication
+passages of each indexed paper, split as papers.search_index.passages() splits them at publication
 (a frozen copy below, as migrations must not follow the code that changes after them).
 """
 

@@ -24,11 +24,17 @@ class SearchDocument(models.Model):
 
 
 class SearchPassage(models.Model):
-    """A few sentences of a search document's standfirst or sections. A result's snippet is
+    """A sentence or two of a search document's standfirst or sections. A result's snippet is
     cut from its best passage, never from the whole paper: highlighting costs as much as the
-    text it reads, so it reads a bounded one (papers.search.PASSAGE_CHARS)."""
+    text it reads, so it reads a bounded one (papers.search_index.PASSAGE_CHARS).
 
-    document = models.ForeignKey(SearchDocument, on_delete=models.CASCADE, related_name="passages")
+    Passages are found by document through an index of migration 0013 (on PostgreSQL a GIN
+    index over the document and the vector, which finds a document's matching passages alone);
+    no btree may lead with the document, or PostgreSQL's planner would read that instead."""
+
+    document = models.ForeignKey(
+        SearchDocument, on_delete=models.CASCADE, related_name="passages", db_index=False
+    )
     position = models.PositiveIntegerField()
     text = models.TextField()
     vector = SearchVectorField(null=True)
@@ -37,7 +43,7 @@ class SearchPassage(models.Model):
         ordering = ["document", "position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["document", "position"], name="one_search_passage_per_position"
+                fields=["position", "document"], name="one_search_passage_per_position"
             )
         ]
 

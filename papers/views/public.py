@@ -30,25 +30,23 @@ def home(request):
 @require_safe
 @pagecache.for_readers
 def paper_list(request):
-    papers = Paper.objects.listed().for_listing()
     tag = None
     if slug := request.GET.get("tag"):
         # A tag only drafts carry answers as an unknown one does.
         tag = get_object_or_404(tags.public_tags(), slug=slug)
-        papers = papers.filter(live_version__tags=tag)
     query, notice = search.clean_query(request.GET.get("q", ""))
+    asked = request.GET.get("page")
+    revision = pagecache.revision_of(request)
     if query:
-        papers = search.matching(papers, query)
-    page = Paginator(papers, PAPERS_PER_PAGE).get_page(request.GET.get("page"))
-    if query:
-        page.object_list = search.with_snippets(page.object_list, query)
-        for paper in page.object_list:
-            paper.card_head = cards.card(paper, "papers/_search_result_head.html")
-            paper.card_meta = cards.card(paper, "papers/_search_result_meta.html")
+        results = search.Results(query, tag=tag, per_page=PAPERS_PER_PAGE, asked=asked)
+        page = Paginator(results, PAPERS_PER_PAGE).get_page(asked)
+        page.object_list = cards.of_results(page.object_list, revision)
     else:
-        page.object_list = list(page.object_list)
-        for paper in page.object_list:
-            paper.card = cards.card(paper)
+        papers = Paper.objects.listed().for_listing()
+        if tag is not None:
+            papers = papers.filter(live_version__tags=tag)
+        page = Paginator(papers, PAPERS_PER_PAGE).get_page(asked)
+        page.object_list = [cards.card(paper, revision) for paper in page.object_list]
     context = {"page": page, "tag": tag, "search_query": query, "search_notice": notice}
     return render(request, "papers/paper_list.html", context)
 

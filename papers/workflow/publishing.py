@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from papers import documents, pagecache, purging, search, snapshots, typesetting
+from papers import documents, pagecache, purging, search_index, snapshots, typesetting
 from papers.models import Event, Paper, Tag, VersionClaim
 from papers.notifications import notify
 from papers.workflow import content
@@ -57,7 +57,7 @@ def withdraw_paper(paper, *, by, reason):
         paper.withdrawn_at = timezone.now()
         paper.withdrawal_reason = reason
         paper.save(update_fields=["withdrawn_at", "withdrawal_reason", "updated_at"])
-        search.unindex(paper)
+        search_index.unindex(paper)
         pagecache.public_changed()
         purging.paper_withdrawn(paper)
         event(paper, Event.Action.WITHDRAW, by, note=reason)
@@ -122,7 +122,7 @@ def _publish(paper, *, by, note, override_reason, correction):
         version.save()
         version.tags.set(paper.tags.all())
         _record_claims(version, document)
-        search.index(version, document)
+        search_index.index(version, document)
         paper.live_version = version
         paper.publish_at = None
         if not correction or paper.stage == Stage.APPROVED:
