@@ -91,11 +91,14 @@ TEMPLATES = [
     },
 ]
 
+# Connections are kept between requests. Django's health check (a round trip before each
+# request's first query) is left off: a read that finds its connection gone is tried again on a
+# fresh one, and a write checks its connections itself first (papers/outages.py).
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        conn_health_checks=False,
     )
 }
 # Behind PgBouncer in transaction pooling (docs/deploy.md) a server connection is ours for one
@@ -270,9 +273,9 @@ STANDPOINT_MAX_SECTION_CHARS = env_int("STANDPOINT_MAX_SECTION_CHARS", 200_000)
 
 # ---------------------------------------------------------------------------------------------
 # Several app servers: cache, sessions and logs (see docs/deploy.md).
-# The database connection is set above: reused for DATABASE_CONN_MAX_AGE seconds and
-# health-checked before reuse. A read that finds the database gone waits up to
-# DATABASE_OUTAGE_WAIT seconds for it before answering 503 (papers/outages.py).
+# The database connection is set above: reused for DATABASE_CONN_MAX_AGE seconds, checked
+# before a write. A read that finds the database gone waits up to DATABASE_OUTAGE_WAIT seconds
+# for it before answering 503 (papers/outages.py).
 DATABASE_OUTAGE_WAIT = env_int("DATABASE_OUTAGE_WAIT", 2)
 # /metrics (Prometheus) answers a bearer token or the addresses and networks listed; with
 # neither set it is a 404 for everyone.

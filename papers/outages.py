@@ -4,6 +4,11 @@ A read is tried once more on a fresh connection: restarts and failovers last wel
 so the reader usually never notices. What still cannot be answered is a 503 with Retry-After and
 the generic error page, never a 500. Writes are never tried again: a POST cut off mid-way may have
 committed, so its sender is told to try again instead of having it done twice.
+
+Connections are kept between requests, and a kept one may have been closed by the server since
+(a restart, an idle timeout). Only writes check theirs before they start (a round trip): a read
+that meets a closed one is tried again anyway, and every read saves the round trip (Django's own
+health check, CONN_HEALTH_CHECKS, made it before every request's first query).
 """
 
 import contextlib
@@ -27,14 +32,19 @@ def mark(request):
     request.database_unavailable = True
 
 
-def wait_for_database():
-    """Drop connections that no longer work and wait, up to DATABASE_OUTAGE_WAIT seconds, for a
-    fresh one. True when the default database answers again."""
+def drop_broken_connections():
+    """Close the kept connections that no longer work: the next query opens a fresh one."""
     for connection in connections.all(initialized_only=True):
         if connection.connection is not None and not connection.is_usable():
             # close() forgets the connection even when closing it fails.
             with contextlib.suppress(DatabaseError):
                 connection.close()
+
+
+def wait_for_database():
+    """Drop connections that no longer work and wait, up to DATABASE_OUTAGE_WAIT seconds, for a
+    fresh one. True when the default database answers again."""
+    drop_broken_connections()
     deadline = time.monotonic() + settings.DATABASE_OUTAGE_WAIT
     while True:
         try:
@@ -47,12 +57,15 @@ def wait_for_database():
 
 
 class RetryReadsMiddleware:
-    """Runs a read that failed for want of the database once more, once it is back."""
+    """Runs a read that failed for want of the database once more, once it is back; starts a
+    write on connections that work."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.method not in SAFE_METHODS:
+            drop_broken_connections()
         response = self.get_response(request)
         if (
             getattr(request, "database_unavailable", False)

@@ -5,6 +5,7 @@ either autoescaped by a template or through `render_markdown` / `render_plain` /
 here.
 """
 
+import functools
 import html
 import re
 from html.parser import HTMLParser
@@ -155,15 +156,16 @@ def render_plain(text):
     return mark_safe(linebreaks(urlize(text, nofollow=True, autoescape=True)))
 
 
-def highlighted(pieces):
-    """Plain text in (text, is_match) pieces as HTML: every piece escaped, the matches in
-    <mark> (search snippets)."""
-    return mark_safe(
-        "".join(
-            f"<mark>{html.escape(text)}</mark>" if match else html.escape(text)
-            for text, match in pieces
-        )
-    )
+def highlighted(text, start, stop):
+    """Plain text whose matches stand between the characters `start` and `stop`, as HTML: the
+    text escaped, each match in <mark> (search snippets). A marker without its pair is dropped."""
+    marked = _matches(start, stop).sub(r"<mark>\1</mark>", html.escape(text or ""))
+    return mark_safe(marked.replace(start, "").replace(stop, ""))
+
+
+@functools.cache
+def _matches(start, stop):
+    return re.compile(f"{re.escape(start)}([^{re.escape(start + stop)}]*){re.escape(stop)}")
 
 
 def stored_html(markup):

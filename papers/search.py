@@ -45,10 +45,9 @@ CONFIG = "standpoint"  # PostgreSQL's text search configuration (migration 0008)
 MAX_QUERY_LENGTH = 500
 SNIPPET_LENGTH = 240
 # Matches in a snippet are wrapped in these control characters, never HTML: the snippet stays
-# plain text until rendering.highlighted escapes it piece by piece. Queries and indexed text are
+# plain text until rendering.highlighted escapes it and marks them. Queries and indexed text are
 # cleared of control characters, so the markers cannot come from a reader or an author.
 START, STOP = "\x02", "\x03"
-_MARKERS = re.compile(f"([{START}{STOP}])")
 _WORDS = re.compile(r"\w+")
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Letters that Unicode does not decompose into a base letter and an accent, folded as
@@ -203,7 +202,7 @@ def _page_on_postgresql(query, tag, offset, limit):
         cursor.execute(sql, [*params, limit, offset])
         rows = cursor.fetchall()
     results = [
-        Result(paper_id, version_id, rendering.highlighted(_pieces(marked)))
+        Result(paper_id, version_id, rendering.highlighted(marked, START, STOP))
         for paper_id, version_id, _, marked in rows
     ]
     return results, rows[0][2] if rows else 0
@@ -271,7 +270,7 @@ def _page_elsewhere(papers, query, offset, limit):
         for paper_id, text in chosen.values_list("document__paper_id", "text")
     }
     return [
-        Result(paper_id, version_id, rendering.highlighted(_pieces(marked.get(paper_id, ""))))
+        Result(paper_id, version_id, rendering.highlighted(marked.get(paper_id, ""), START, STOP))
         for paper_id, version_id in page
     ]
 
@@ -366,14 +365,3 @@ def _spans(text, words):
             end += 1
         spans.append((start, end))
     return spans
-
-
-def _pieces(marked):
-    """Split marked text into (text, is_match) pieces."""
-    pieces, inside = [], False
-    for piece in _MARKERS.split(marked or ""):
-        if piece in (START, STOP):
-            inside = piece == START
-        elif piece:
-            pieces.append((piece, inside))
-    return pieces

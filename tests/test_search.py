@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from papers import pagecache, search, search_index, workflow
+from papers import pagecache, rendering, search, search_index, workflow
 from tests.factories import PaperFactory, SectionFactory, TagFactory, approved
 from tests.xss import violations
 
@@ -429,10 +429,7 @@ class TestQueryCleaning:
         query, notice = search.clean_query("x" * 501)
         assert len(query) == 500 and "500 characters" in notice
 
-    def test_marked_text_splits_into_plain_pieces(self):
-        assert search._pieces("a \x02b\x03 c\x02d\x03") == [
-            ("a ", False),
-            ("b", True),
-            (" c", False),
-            ("d", True),
-        ]
+    def test_marked_text_becomes_escaped_html_with_its_matches_marked(self):
+        marked = "a <b>\x02&b\x03 c\x02d\x03 \x02stray"
+        html = rendering.highlighted(marked, search.START, search.STOP)
+        assert html == "a &lt;b&gt;<mark>&amp;b</mark> c<mark>d</mark> stray"
