@@ -48,7 +48,17 @@ from generated import SLUG, sentence
 from host import RssSampler, other_work, rss_mb, worker_pids
 from stack import production_env
 from wire import WIRE_DURATION, WIRE_ROUNDS, measure_wire
-from wrk import CONNECTIONS, DURATION, PINNED, SERVER_CPUS, WRK_CPUS, WRK_THREADS, pinned, wrk
+from wrk import (
+    CONNECTIONS,
+    DURATION,
+    PINNED,
+    SERVER_CPUS,
+    WRK_CPUS,
+    WRK_THREADS,
+    new_addresses,
+    pinned,
+    wrk,
+)
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -306,16 +316,8 @@ def main():
         )
         connection.close()
         random.Random(7).shuffle(words)
-        varied = TMP / "search.lua"
-        varied.write_text(
-            "local words = {" + ",".join(f'"{w}"' for w in words if w.isalpha()) + "}\n"
-            "local i = 0\n"
-            "request = function()\n"
-            "  i = i + 1\n"
-            '  return wrk.format("GET", "/papers/?q=" .. words[(i % #words) + 1] .. "&t=" .. '
-            "math.random(1, 1000000000))\n"
-            "end\n"
-        )
+        words = [word for word in words if word.isalpha()]
+        varied = new_addresses("/papers/", TMP, words)
         print("wrk search, a different query each time ...", flush=True)
         twin, _ = wrk(f"{bare}/?bytes={sizes['search']}")
         result, raw = wrk(base + "/papers/", script=varied)

@@ -10,13 +10,17 @@ What a reader's new search costs on PostgreSQL, against a bare view of the same 
 2. serves them with gunicorn in production settings (DEBUG off), with a bench-only URLconf that
    adds /bench/bare/ (N bytes from memory, through the same middleware);
 3. drives with wrk `/papers/?q=<word>` and `/claims/?q=<word>`, a different word at each
-   request and a random extra parameter, so that no page comes from the readers' page cache
-   (each is a search nobody made before), and the bare view at the size of a search page;
+   request and an extra parameter no other request carries (bench/wrk.py), so that no page
+   comes from the readers' page cache (each is a search nobody made before), and the bare view
+   at the size of a search page;
 4. writes requests/s, p50, p99, errors and each search's ratio to the bare view of the same run.
 
 Each search and its bare view are measured in BENCH_ROUNDS rounds, taking turns to go first, and
-the ratio is the median of the rounds' ratios; with two CPUs or more, wrk runs on the last one
-and gunicorn's processes on the others (taskset), so that they do not take turns on one core.
+the ratio is the median of the rounds' ratios. With two CPUs or more, wrk and PostgreSQL run on
+the last one and gunicorn's processes on the others (taskset), so that the app server has its
+CPUs to itself, as the bare view has: wrk keeps a few per cent of its CPU busy, and PostgreSQL
+has a machine or cores of its own in a deployment (docs/deploy.md). A last row measures the
+papers' search again with PostgreSQL placed by the kernel, for reference.
 
 Options (environment): BENCH_DURATION (seconds per run, default 5), BENCH_ROUNDS (default 3),
 BENCH_CONNECTIONS (default 8), BENCH_WORKERS (gunicorn workers, default 2), BENCH_PIN=0 (no
@@ -27,7 +31,6 @@ import datetime
 import os
 import platform
 import random
-import re
 import shutil
 import statistics
 import subprocess
@@ -38,6 +41,7 @@ from pathlib import Path
 
 from servers import BENCH, ROOT
 from stack import SETTINGS_MODULE, Stack, exit_on_signals
+from wrk import CPUS, PINNED, SERVER_CPUS, WRK_CPUS, new_addresses, wrk
 
 PAPERS, SECTIONS, PARAGRAPHS, SENTENCES, CLAIMS_PER_SECTION = 50, 10, 4, 5, 2
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
@@ -45,10 +49,6 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 TARGET = 0.2  # issue 12: a new search answers at least 0.2x the bare view's throughput
-CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-PINNED = len(CPUS) >= 2 and bool(shutil.which("taskset")) and os.environ.get("BENCH_PIN") != "0"
-WRK_CPUS = str(CPUS[-1]) if PINNED else ""
-SERVER_CPUS = ",".join(map(str, CPUS[:-1])) if PINNED else ""
 PLACES = ["Klaipėda", "Gdańsk", "Šiauliai", "Łódź", "Tartu", "Pärnu", "Daugavpils", "Võru"]
 
 rng = random.Random(20261207)
@@ -124,52 +124,15 @@ def build():
     )
 
 
-def wrk(url, *, script=None):
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "--timeout", "10s"]
-    command += ["-s", str(script)] if script else []
-    command = ["taskset", "-c", WRK_CPUS, *command] if WRK_CPUS else command
-    out = subprocess.run(
-        command + [url], capture_output=True, text=True, timeout=DURATION + 60
-    ).stdout
-
-    def latency(pct):
-        m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        return (
-            float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1000.0}[m.group(2)]
-            if m
-            else float("nan")
-        )
-
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {
-        "rps": float(rps.group(1)) if rps else 0.0,
-        "p50": latency(50),
-        "p99": latency(99),
-        "errors": (int(non2xx.group(1)) if non2xx else 0)
-        + (sum(map(int, errors.groups())) if errors else 0),
-    }
+def measure(url, *, script=None):
+    result, _ = wrk(url, script=script, duration=DURATION, connections=CONNECTIONS)
+    errors = result["non2xx"] + sum(result["socket"].values())
+    return {**result, "errors": errors}
 
 
-def varied(tmp, path, words):
-    """A wrk script asking `path?q=<word>&t=<random>`, a different word at each request."""
-    script = tmp / f"{path.strip('/')}.lua"
-    script.write_text(
-        "local words = {" + ",".join(f'"{w}"' for w in words) + "}\n"
-        "local i = 0\n"
-        "request = function()\n"
-        "  i = i + 1\n"
-        f'  return wrk.format("GET", "{path}?q=" .. words[(i % #words) + 1] .. "&t=" .. '
-        "math.random(1, 1000000000))\n"
-        "end\n"
-    )
-    return script
-
-
-def pin_server(pid):
-    """gunicorn's master and workers (already forked) onto SERVER_CPUS."""
-    if not SERVER_CPUS:
+def pin(pid, cpus):
+    """A process and the children it has forked so far onto `cpus`; later ones inherit it."""
+    if not cpus:
         return
     pids = [pid] + [
         int(entry.name)
@@ -177,7 +140,7 @@ def pin_server(pid):
         if entry.name.isdigit() and _parent(entry) == pid
     ]
     for each in pids:
-        subprocess.run(["taskset", "-a", "-p", "-c", SERVER_CPUS, str(each)], capture_output=True)
+        subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(each)], capture_output=True)
 
 
 def _parent(entry):
@@ -194,7 +157,7 @@ def rounds(url, bare_url, script):
     for n in range(ROUNDS):
         run = {}
         for who in ("bare", "search") if n % 2 == 0 else ("search", "bare"):
-            run[who] = wrk(bare_url) if who == "bare" else wrk(url, script=script)
+            run[who] = measure(bare_url) if who == "bare" else measure(url, script=script)
         run["ratio"] = run["search"]["rps"] / run["bare"]["rps"] if run["bare"]["rps"] else 0.0
         runs.append(run)
     ratios = [run["ratio"] for run in runs]
@@ -244,7 +207,14 @@ def main():
             "PYTHONPATH": os.pathsep.join(map(str, (stack.tmp, ROOT))),
         }
         server = stack.gunicorn("search", workers=WORKERS, env=env)
-        pin_server(server.process.pid)
+        pin(server.process.pid, SERVER_CPUS)
+        # PostgreSQL beside wrk (which keeps a few per cent of its CPU busy), not beside gunicorn:
+        # left to the kernel, its processes are woken on the CPU of the gunicorn threads that
+        # wait for them, and a search paid for the database's work out of the app server's CPU,
+        # the one the bare view has to itself. A deployment gives PostgreSQL its own machine or
+        # cores (docs/deploy.md).
+        postgres = int((stack.pg.data / "postmaster.pid").read_text().split()[0])
+        pin(postgres, WRK_CPUS)
         base = server.base
 
         # Queries: words of the corpus (each in a few to all of the papers), and place names
@@ -268,22 +238,30 @@ def main():
             result, bare, ratios = rounds(
                 base + path,
                 f"{base}/bench/bare/?bytes={sizes[name]}",
-                varied(stack.tmp, path, words),
+                new_addresses(path, stack.tmp, words),
             )
             print("  ratios: " + ", ".join(f"{x:.3f}" for x in ratios), flush=True)
             rows.append((name, f"`{path}?q=…`", sizes[name], result, bare, ratios))
-        # For reference: the paper list without a search, uncached the same way (a random
+        # For reference: the paper list without a search, uncached the same way (a new
         # parameter), against the bare view of its own size: what the page costs without search.
         size = len(get(f"{base}/papers/"))
         print(f"wrk /papers/ without a search and the bare view of {size} bytes ...", flush=True)
-        script = stack.tmp / "list.lua"
-        script.write_text(
-            "request = function()\n"
-            '  return wrk.format("GET", "/papers/?t=" .. math.random(1, 1000000000))\n'
-            "end\n"
-        )
+        script = new_addresses("/papers/", stack.tmp)
         result, bare, ratios = rounds(base, f"{base}/bench/bare/?bytes={size}", script)
         rows.append(("list", "`/papers/` (no search, reference)", size, result, bare, ratios))
+        if PINNED:
+            # For reference too: the search with PostgreSQL's processes placed by the kernel, as
+            # on one machine that runs both.
+            pin(postgres, ",".join(map(str, CPUS)))
+            print("wrk /papers/?q=… with PostgreSQL on any CPU ...", flush=True)
+            result, bare, ratios = rounds(
+                base + "/papers/",
+                f"{base}/bench/bare/?bytes={sizes['papers']}",
+                new_addresses("/papers/", stack.tmp, words),
+            )
+            print("  ratios: " + ", ".join(f"{x:.3f}" for x in ratios), flush=True)
+            label = "`/papers/?q=…`, PostgreSQL on any CPU (reference)"
+            rows.append(("shared", label, sizes["papers"], result, bare, ratios))
         load["after"] = other_work()
         report(rows, len(words), load)
 
@@ -299,11 +277,16 @@ def report(rows, queries, load):
         f"production settings, wrk -t2 -c{CONNECTIONS} -d{DURATION}s in {ROUNDS} rounds (the "
         "bare view and the search taking turns to go first; the median round is shown, each "
         "round's ratio beside it"
-        + (f"; gunicorn on CPU {SERVER_CPUS}, wrk on CPU {WRK_CPUS}" if PINNED else "")
+        + (
+            f"; gunicorn on CPU {SERVER_CPUS}, wrk and PostgreSQL on CPU {WRK_CPUS}"
+            if PINNED
+            else ""
+        )
         + "); each request a new search "
-        f"({queries} different words in turn plus a random parameter, so no page comes from the "
-        "readers' page cache). The bare view serves the same number of bytes from memory through "
-        "the same middleware, in the same run: the ratio is the figure to read, as absolute "
+        f"({queries} different words in turn plus a parameter no other request carries, so no "
+        "page comes from the readers' page cache). The bare view serves the same number of "
+        "bytes from memory through the same middleware, in the same run: the ratio is the "
+        "figure to read, as absolute "
         f"numbers move with the machine ({platform.machine()}, {os.cpu_count()} CPUs, shared: "
         f"other work kept {load['before']:.0%} of them busy just before the measurements and "
         f"{load['after']:.0%} just after).",
@@ -325,18 +308,21 @@ def report(rows, queries, load):
         )
     lines += [
         "",
-        "How: papers are found and ranked on the stored weighted tsvector (GIN index); only the "
-        "page's results get a snippet, each cut by `ts_headline` from its best passage (a few "
-        "sentences stored at publication, at most 800 characters) instead of the whole paper, "
-        "in a subquery of the page's own query that PostgreSQL runs after its LIMIT; each "
-        "result's title and date with tags are cards rendered once per version (papers/cards.py). "
-        "Claims match on a GIN expression index over their text. Both use the `standpoint` text "
-        "search configuration (English with `unaccent`), so `klaipeda` finds Klaipėda, which the "
-        "script checks before measuring.",
+        "How: a page of results is one statement, compiled by the ORM once per process: the "
+        "papers matching the stored weighted tsvector, ranked, with the number of all matches as "
+        "a window, and for the page's rows only (after the LIMIT) a snippet cut by `ts_headline` "
+        "from the best of the paper's matching passages (a sentence or two stored at "
+        "publication, at most 320 characters, found through a GIN index over the document and "
+        "the vector). Each result's title and date with tags are cards rendered once per version "
+        "and public revision (papers/cards.py). Claims match on a GIN expression index over their "
+        "text. Both use the `standpoint` text search configuration (English with `unaccent`), so "
+        "`klaipeda` finds Klaipėda, which the script checks before measuring.",
         "",
-        "Read the reference row beside the searches: when a search answers about as many requests "
-        "as the uncached paper list with no search at all, what is left to win is in rendering "
-        "the listing page, not in searching.",
+        "Read the reference rows beside the searches: the uncached paper list with no search at "
+        "all (what rendering the listing page costs), and the papers' search again with "
+        "PostgreSQL's processes placed by the kernel, which wakes them on the app server's CPU "
+        "beside the gunicorn threads waiting for them (the database's work then comes out of the "
+        "CPU the bare view has to itself).",
         "",
     ]
     text = "\n".join(lines)

@@ -4,6 +4,7 @@ from its output (requests/s, p50 and p99, bytes read, errors).
 
 import os
 import re
+import secrets
 import shutil
 import subprocess
 
@@ -53,6 +54,32 @@ def parse_wrk(out):
     }
 
 
+def new_addresses(path, tmp, words=()):
+    """A wrk script asking `path?q=<word>&t=<tag>` (the words in turn; `path?t=<tag>` with no
+    words) with every address new: the tag names the run (given after `--` by `wrk`), wrk's
+    thread and the request's number in it, so that no request finds a page an earlier one left
+    in the page cache. A random tag would repeat: wrk starts Lua's generator from one seed in
+    each thread of each run."""
+    query = '"?q=" .. words[(i % #words) + 1] .. "&t="' if words else '"?t="'
+    script = tmp / f"{path.strip('/').replace('/', '-') or 'root'}-{'q' if words else 't'}.lua"
+    script.write_text(
+        "local words = {" + ",".join(f'"{word}"' for word in words) + "}\n"
+        "local threads, i = 0, 0\n"
+        "function setup(thread)\n"
+        "  threads = threads + 1\n"
+        '  thread:set("thread_id", threads)\n'
+        "end\n"
+        "function init(args)\n"
+        '  run = args[1] or ""\n'
+        "end\n"
+        "function request()\n"
+        "  i = i + 1\n"
+        f'  return wrk.format("GET", "{path}" .. {query} .. run .. "-" .. thread_id .. "-" .. i)\n'
+        "end\n"
+    )
+    return script
+
+
 def wrk(url, *, headers=(), script=None, duration=DURATION, connections=CONNECTIONS):
     cmd = [
         "wrk",
@@ -68,6 +95,8 @@ def wrk(url, *, headers=(), script=None, duration=DURATION, connections=CONNECTI
     if script:
         cmd += ["-s", str(script)]
     cmd.append(url)
+    if script:  # this run's name, for scripts that make new addresses
+        cmd += ["--", secrets.token_hex(4)]
     result = subprocess.run(
         pinned(cmd, WRK_CPUS), capture_output=True, text=True, timeout=duration + 60
     )
