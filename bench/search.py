@@ -22,7 +22,7 @@ CPUs to itself, as the bare view has: wrk keeps a few per cent of its CPU busy, 
 has a machine or cores of its own in a deployment (docs/deploy.md). A last row measures the
 papers' search again with PostgreSQL placed by the kernel, for reference.
 
-Options (environment): BENCH_DURATION (seconds per run, default 5), BENCH_ROUNDS (default 3),
+Options (environment): BENCH_DURATION (seconds per run, default 5), BENCH_ROUNDS (default 5),
 BENCH_CONNECTIONS (default 8), BENCH_WORKERS (gunicorn workers, default 2), BENCH_PIN=0 (no
 taskset). Needs `wrk`.
 """
@@ -45,7 +45,7 @@ from wrk import CPUS, PINNED, SERVER_CPUS, WRK_CPUS, new_addresses, wrk
 
 PAPERS, SECTIONS, PARAGRAPHS, SENTENCES, CLAIMS_PER_SECTION = 50, 10, 4, 5, 2
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 TARGET = 0.2  # issue 12: a new search answers at least 0.2x the bare view's throughput
