@@ -40,7 +40,7 @@ import urllib.request
 from pathlib import Path
 
 from servers import BENCH, ROOT
-from stack import SETTINGS_MODULE, Stack, exit_on_signals
+from stack import SETTINGS_MODULE, Stack, children, exit_on_signals
 from wrk import CPUS, PINNED, SERVER_CPUS, WRK_CPUS, new_addresses, wrk
 
 PAPERS, SECTIONS, PARAGRAPHS, SENTENCES, CLAIMS_PER_SECTION = 50, 10, 4, 5, 2
@@ -132,22 +132,8 @@ def measure(url, *, script=None):
 
 def pin(pid, cpus):
     """A process and the children it has forked so far onto `cpus`; later ones inherit it."""
-    if not cpus:
-        return
-    pids = [pid] + [
-        int(entry.name)
-        for entry in Path("/proc").iterdir()
-        if entry.name.isdigit() and _parent(entry) == pid
-    ]
-    for each in pids:
+    for each in [pid, *children(pid)] if cpus else []:
         subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(each)], capture_output=True)
-
-
-def _parent(entry):
-    try:
-        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def rounds(url, bare_url, script):

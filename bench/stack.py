@@ -61,25 +61,28 @@ def exit_on_signals():
     signal.signal(signal.SIGINT, leave)
 
 
-class TaskWorker:
-    """One task worker, `manage.py db_worker`, in its own process group, its output in
-    <tmp>/<name>.log; it polls the queue ten times a second."""
+def children(pid):
+    """The processes `pid` has forked (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == pid:
+            found.append(int(entry.name))
+    return found
 
-    def __init__(self, name, env, tmp):
-        self.name, self.env, self.log_path, self.process = name, env, tmp / f"{name}.log", None
 
-    def start(self):
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "db_worker", "--no-reload"]
-                + ["--interval", "0.1", "--no-startup-delay", "--worker-id", self.name],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        return self
+class ProcessGroup:
+    """A server started in its own process group, its output in `log_path`; stopping it stops
+    every process it forked."""
+
+    log_path = None
+    process = None
+    stop_timeout = 30  # seconds a SIGTERM is given before SIGKILL
 
     def log(self):
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -96,14 +99,37 @@ class TaskWorker:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
             self.kill()
 
 
-class Gunicorn:
+class TaskWorker(ProcessGroup):
+    """One task worker, `manage.py db_worker`, in its own process group, its output in
+    <tmp>/<name>.log; it polls the queue ten times a second."""
+
+    def __init__(self, name, env, tmp):
+        self.name, self.env, self.log_path = name, env, tmp / f"{name}.log"
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--no-reload"]
+                + ["--interval", "0.1", "--no-startup-delay", "--worker-id", self.name],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+
+class Gunicorn(ProcessGroup):
     """One app server: `gunicorn -c gunicorn.conf.py config.wsgi` in its own process group,
     its output in <tmp>/<name>.log (stdout may go elsewhere, e.g. /dev/full)."""
+
+    stop_timeout = 35  # longer than its graceful_timeout
 
     def __init__(self, name, env, tmp, *, stdout=None):
         self.name = name
@@ -112,7 +138,6 @@ class Gunicorn:
         self.env = {**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
         self.log_path = tmp / f"{name}.log"
         self.stdout_path = stdout
-        self.process = None
 
     def start(self):
         log = open(self.log_path, "ab")  # noqa: SIM115 (the child holds it; closed below)
@@ -147,17 +172,7 @@ class Gunicorn:
 
     def workers(self):
         """The master's child processes (gunicorn workers)."""
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == self.process.pid:
-                pids.append(int(entry.name))
-        return pids
+        return children(self.process.pid)
 
     def worker_with_connection(self, local_port, remote_port):
         """The worker that owns the TCP connection 127.0.0.1:local_port → :remote_port, found
@@ -177,21 +192,6 @@ class Gunicorn:
                         if os.readlink(fd) in inodes:
                             return pid
         return None
-
-    def log(self):
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=35)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
 
 
 class Stack(contextlib.ExitStack):
