@@ -22,9 +22,8 @@ and within that second everywhere else.
 A page is kept as the whole stack made it (its security headers and Content-Security-Policy
 included) and in each coding a client has asked for (papers/compression.py), so that
 papers/fastpath.py can answer a reader without a session before sessions, authentication, CSRF
-or sign-in throttling run. Only
-readers without a session or a flash message waiting share pages; signed-in users get their
-own (their header holds a sign-out form with a CSRF token).
+or sign-in throttling run. Only readers without a session or a flash message waiting share
+pages; signed-in users get their own (their header holds a sign-out form with a CSRF token).
 """
 
 import functools
